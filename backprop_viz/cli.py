@@ -1,0 +1,216 @@
+"""The ``backprop-viz`` command: the app, or a headless subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+
+SUBCOMMANDS = ("trace", "train", "gradcheck")
+
+
+def _floats(text: str, what: str):
+    try:
+        values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+    except ValueError:
+        raise SystemExit(f"error: {what}: expected numbers separated by commas, got {text!r}") from None
+    if not values:
+        raise SystemExit(f"error: {what}: no numbers given")
+    return values
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="backprop-viz",
+                                description="See backpropagation work. Without a subcommand, opens the app.")
+    sub = p.add_subparsers(dest="command")
+
+    t = sub.add_parser("trace", help="print the whole derivation of one pass")
+    t.add_argument("network", help="network file (JSON)")
+    t.add_argument("--input", required=True, help="comma-separated input values, e.g. 0.1,0.3")
+    t.add_argument("--target", required=True, help="comma-separated targets (or a class number)")
+    t.add_argument("--lr", type=float, default=0.01, help="learning rate of the update shown (0.01)")
+    t.add_argument("--level", choices=("auto", "neuron", "layer"), default="auto")
+    t.add_argument("--digits", type=int, default=9, help="decimal places shown (9)")
+
+    r = sub.add_parser("train", help="train headless and write the history and the trained network")
+    r.add_argument("network")
+    r.add_argument("--data", required=True, help="a CSV file, or a built-in data set name")
+    r.add_argument("--steps", type=int, required=True, help="number of parameter updates")
+    r.add_argument("--out", help="output folder (default: <network>-run)")
+    r.add_argument("--optimizer", default="sgd", help="sgd, adam, adamw, rmsprop, adagrad, adadelta")
+    r.add_argument("--lr", type=float, default=0.1)
+    r.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: full batch)")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--samples", type=int, default=200, help="samples of a built-in data set")
+    r.add_argument("--noise", type=float, default=0.1, help="noise of a built-in data set")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    g = sub.add_parser("gradcheck", help="compare backprop gradients with finite differences")
+    g.add_argument("network")
+    g.add_argument("--input", help="comma-separated input values (default: a random batch)")
+    g.add_argument("--target", help="comma-separated targets")
+    g.add_argument("--tolerance", type=float, default=1e-5)
+    g.add_argument("--eps", type=float, default=1e-6)
+    return p
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help"):
+        from .app.launch import launch
+        return launch(argv)
+    args = _parser().parse_args(argv)
+    from .engine import SpecError
+    try:
+        return {"trace": cmd_trace, "train": cmd_train, "gradcheck": cmd_gradcheck}[args.command](args)
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+            return 2
+        raise
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_trace(args) -> int:
+    from .engine import load_network, trace
+    from .engine.report import trace_report
+    net = load_network(args.network)
+    x = _floats(args.input, "--input")
+    t = _floats(args.target, "--target")
+    tr = trace(net, [x], [t] if not (net.spec.loss == "cross_entropy" and len(t) == 1) else t,
+               lr=args.lr)
+    print(trace_report(tr, args.level, max(1, min(args.digits, 17))))
+    return 0
+
+
+def load_data(net, source: str, samples: int = 200, noise: float = 0.1, seed: int = 0):
+    """(X, T) from a CSV path or a built-in data set name, checked against ``net``."""
+    from .engine import SpecError
+    from .engine.csvdata import read_csv_file, split_columns
+    from .engine.datasets import GENERATORS, generate
+    if source in GENERATORS:
+        X, T = generate(source, samples, noise, seed)
+    elif os.path.exists(source):
+        _, data = read_csv_file(source)
+        n_targets = net.n_outputs
+        if net.spec.loss == "cross_entropy" and data.shape[1] == net.n_inputs + 1:
+            n_targets = 1
+        X, T = split_columns(data, net.n_inputs, n_targets, os.path.basename(source))
+    else:
+        raise SpecError("--data", f"{source!r} is neither a file nor a built-in data set "
+                                  f"({', '.join(GENERATORS)})")
+    X = net.check_inputs(X, "data inputs")
+    T = net.check_targets(T, X.shape[0], "data targets")
+    return X, T
+
+
+def _progress(done: int, total: int, loss: float, started: float) -> None:
+    width = 30
+    filled = int(width * done / total)
+    rate = done / max(time.perf_counter() - started, 1e-9)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+                     f"loss {loss:.6g}  {rate:,.0f} steps/s ")
+    sys.stderr.flush()
+
+
+def cmd_train(args) -> int:
+    from .engine import SpecError, Trainer, load_network, save_network
+    from .engine.files import write_text_atomic
+    net = load_network(args.network)
+    if args.steps < 0:
+        raise SpecError("--steps", f"must be ≥ 0, got {args.steps}")
+    X, T = load_data(net, args.data, args.samples, args.noise, args.seed)
+    trainer = Trainer(net, X, T, optimizer={"name": args.optimizer, "lr": args.lr},
+                      batch_size=args.batch_size, seed=args.seed)
+    out = args.out or os.path.splitext(os.path.basename(args.network))[0] + "-run"
+    os.makedirs(out, exist_ok=True)
+    layers = len(net.spec.layers)
+    header = (["step", "epoch", "loss", "val_loss", "lr"]
+              + [f"grad_norm_{i + 1}" for i in range(layers)]
+              + [f"weight_norm_{i + 1}" for i in range(layers)])
+    rows = []
+    started = time.perf_counter()
+    last = None
+    show = not args.quiet and sys.stderr.isatty()
+    for k in range(args.steps):
+        rec = trainer.step()
+        last = rec
+        rows.append([rec["step"], rec["epoch"], rec["loss"],
+                     "" if rec["val_loss"] is None else rec["val_loss"], rec["lr"],
+                     *rec["grad_norms"], *rec["weight_norms"]])
+        if rec["nonfinite"]:
+            nf = rec["nonfinite"]
+            print(f"\nstopped at step {rec['step']}: the {nf['phase']} pass went non-finite first at "
+                  f"node {nf['node']} ({nf['op']}); try a lower learning rate or gradient clipping",
+                  file=sys.stderr)
+            break
+        if show and (k % 200 == 0 or k == args.steps - 1):
+            _progress(k + 1, args.steps, rec["loss"], started)
+    if show:
+        sys.stderr.write("\n")
+    import io
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_text_atomic(os.path.join(out, "history.csv"), buf.getvalue())
+    save_network(net, os.path.join(out, "network.json"))
+    summary = {"steps": trainer.steps, "epochs": trainer.epoch,
+               "final_loss": None if last is None else last["loss"],
+               "diverged": trainer.diverged}
+    write_text_atomic(os.path.join(out, "summary.json"), json.dumps(summary, indent=1) + "\n")
+    loss_text = "n/a" if last is None else f"{last['loss']:.9g}"
+    print(f"trained {trainer.steps} steps ({trainer.epoch} epochs), final loss {loss_text}; "
+          f"wrote {out}/history.csv and {out}/network.json")
+    return 1 if trainer.diverged else 0
+
+
+def cmd_gradcheck(args) -> int:
+    import numpy as np
+
+    from .engine import gradient_check, load_network
+    net = load_network(args.network)
+    if args.input is not None:
+        X = np.array([_floats(args.input, "--input")])
+        if args.target is None:
+            raise SystemExit("error: --target: needed with --input")
+        t = _floats(args.target, "--target")
+        T = t if net.spec.loss == "cross_entropy" and len(t) == 1 else [t]
+    else:
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(4, net.n_inputs))
+        T = _random_targets(net, rng, 4)
+    report = gradient_check(net, X, T, eps=args.eps)
+    worst = 0.0
+    print(f"{'parameter':<24} {'relative error':>15}  ")
+    for r in report:
+        flag = "ok" if r["rel_error"] <= args.tolerance else "TOO LARGE"
+        print(f"{r['name']:<24} {r['rel_error']:>15.3e}  {flag}")
+        worst = max(worst, r["rel_error"])
+    print(f"largest relative error {worst:.3e} (tolerance {args.tolerance:g})")
+    return 0 if worst <= args.tolerance else 1
+
+
+def _random_targets(net, rng, n):
+    import numpy as np
+    k = net.n_outputs
+    loss = net.spec.loss
+    if loss == "cross_entropy":
+        return np.eye(k)[rng.integers(0, k, n)]
+    if loss == "binary_cross_entropy":
+        return rng.uniform(0, 1, (n, k))
+    if loss == "hinge":
+        return rng.choice([-1.0, 1.0], (n, k))
+    return rng.normal(size=(n, k))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

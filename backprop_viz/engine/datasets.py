@@ -1,0 +1,118 @@
+"""Built-in data sets, generated from a seed (nothing is downloaded).
+
+Every generator returns ``(X, T)`` as float64 arrays; classification
+targets are one-hot for several classes and a single 0/1 column for two.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import SpecError
+
+
+def _two_class(X, labels):
+    return X, labels.reshape(-1, 1).astype(np.float64)
+
+
+def xor(n=200, noise=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n, 2))
+    labels = (X[:, 0] * X[:, 1] > 0).astype(int)
+    return _two_class(X + rng.normal(0, noise, X.shape), labels)
+
+
+def circle(n=200, noise=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    r = np.concatenate([rng.uniform(0, 0.5, half), rng.uniform(0.7, 1.0, n - half)])
+    angle = rng.uniform(0, 2 * math.pi, n)
+    X = np.column_stack([r * np.cos(angle), r * np.sin(angle)])
+    labels = np.concatenate([np.ones(half), np.zeros(n - half)]).astype(int)
+    return _two_class(X + rng.normal(0, noise, X.shape), labels)
+
+
+def gaussians(n=200, noise=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    spread = 0.3 + noise
+    X = np.concatenate([rng.normal((-0.6, -0.6), spread, (half, 2)),
+                        rng.normal((0.6, 0.6), spread, (n - half, 2))])
+    labels = np.concatenate([np.zeros(half), np.ones(n - half)]).astype(int)
+    return _two_class(X, labels)
+
+
+def spiral(n=200, noise=0.1, seed=0, classes=2):
+    rng = np.random.default_rng(seed)
+    counts = [n // classes + (1 if c < n % classes else 0) for c in range(classes)]
+    Xs, labels = [], []
+    for c, m in enumerate(counts):
+        t = np.linspace(0.0, 1.0, m)
+        r = 0.1 + 0.9 * t
+        angle = 3.5 * t * math.pi + 2 * math.pi * c / classes
+        pts = np.column_stack([r * np.sin(angle), r * np.cos(angle)])
+        Xs.append(pts + rng.normal(0, noise * 0.5, pts.shape))
+        labels.append(np.full(m, c))
+    X, y = np.concatenate(Xs), np.concatenate(labels)
+    if classes == 2:
+        return _two_class(X, y)
+    return X, np.eye(classes)[y]
+
+
+def moons(n=200, noise=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    a = np.linspace(0, math.pi, half)
+    b = np.linspace(0, math.pi, n - half)
+    upper = np.column_stack([np.cos(a), np.sin(a)])
+    lower = np.column_stack([1 - np.cos(b), 0.5 - np.sin(b)])
+    X = np.concatenate([upper, lower]) - (0.5, 0.25)
+    labels = np.concatenate([np.zeros(half), np.ones(n - half)]).astype(int)
+    return _two_class(X + rng.normal(0, noise, X.shape), labels)
+
+
+def blobs(n=200, noise=0.1, seed=0, classes=3):
+    rng = np.random.default_rng(seed)
+    centres = [(0.7 * math.cos(2 * math.pi * c / classes), 0.7 * math.sin(2 * math.pi * c / classes))
+               for c in range(classes)]
+    y = np.arange(n) % classes
+    X = np.array([centres[c] for c in y]) + rng.normal(0, 0.15 + noise, (n, 2))
+    return X, np.eye(classes)[y]
+
+
+def sine(n=200, noise=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-math.pi, math.pi, (n, 1))
+    return x, np.sin(x) + rng.normal(0, noise, x.shape)
+
+
+def plane(n=200, noise=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n, 2))
+    return X, (0.5 * X[:, :1] - 0.3 * X[:, 1:] + 0.2) + rng.normal(0, noise, (n, 1))
+
+
+def gaussian_mix(n=200, noise=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n, 2))
+    bumps = [((-0.4, -0.4), 1.0), ((0.5, 0.3), -0.8), ((-0.2, 0.6), 0.6)]
+    y = sum(h * np.exp(-((X - c) ** 2).sum(axis=1) / 0.1) for c, h in bumps)
+    return X, y.reshape(-1, 1) + rng.normal(0, noise, (n, 1))
+
+
+GENERATORS = {
+    "xor": xor, "circle": circle, "gaussians": gaussians, "spiral": spiral, "moons": moons,
+    "blobs": blobs, "sine": sine, "plane": plane, "gaussian_mix": gaussian_mix,
+}
+
+
+def generate(name: str, n: int = 200, noise: float = 0.1, seed: int = 0):
+    if name not in GENERATORS:
+        raise SpecError("data", f"unknown data set {name!r} (expected one of {', '.join(GENERATORS)})")
+    if not isinstance(n, int) or n < 2:
+        raise SpecError("data.samples", f"expected a whole number ≥ 2, got {n!r}")
+    if not (isinstance(noise, (int, float)) and 0 <= noise <= 10):
+        raise SpecError("data.noise", f"expected a number from 0 to 10, got {noise!r}")
+    return GENERATORS[name](n=n, noise=float(noise), seed=seed)

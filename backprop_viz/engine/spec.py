@@ -1,0 +1,217 @@
+"""The network file format ``backprop-viz/network`` v1: validation in one place.
+
+``parse_spec`` turns a JSON-like dict into a :class:`NetworkSpec` or raises
+:class:`SpecError` naming the field path. The engine trusts a parsed spec.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import initializers
+from .activations import Activation, parse_activation
+from .errors import SpecError
+from .ops import LOGIT_LOSSES, LOSSES
+
+FORMAT = "backprop-viz/network"
+VERSION = 1
+
+TOP_KEYS = ("format", "version", "name", "description", "inputs", "layers", "loss",
+            "l1", "l2", "seed", "dtype")
+LAYER_KEYS = ("type", "units", "activation", "init", "weight", "bias", "use_bias", "norm",
+              "gamma", "beta", "running_mean", "running_var", "dropout", "residual")
+DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+@dataclass
+class LayerSpec:
+    units: int
+    activation: Activation
+    init: dict
+    weight: np.ndarray | None = None
+    bias: np.ndarray | None = None
+    use_bias: bool = True
+    norm: str | None = None
+    gamma: np.ndarray | None = None
+    beta: np.ndarray | None = None
+    running_mean: np.ndarray | None = None
+    running_var: np.ndarray | None = None
+    dropout: float = 0.0
+    residual: bool = False
+
+
+@dataclass
+class NetworkSpec:
+    inputs: int
+    layers: list[LayerSpec]
+    loss: str = "half_squared_error"
+    l1: float = 0.0
+    l2: float = 0.0
+    seed: int = 0
+    dtype: str = "float64"
+    name: str = ""
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _positive_int(v, path):
+    if not _is_int(v) or v < 1:
+        raise SpecError(path, f"expected a positive whole number, got {v!r}")
+    return v
+
+
+def _number(v, path, *, low=None, high=None, high_open=False):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise SpecError(path, f"expected a finite number, got {v!r}")
+    if low is not None and v < low:
+        raise SpecError(path, f"must be at least {low}, got {v!r}")
+    if high is not None and (v >= high if high_open else v > high):
+        bound = f"below {high}" if high_open else f"at most {high}"
+        raise SpecError(path, f"must be {bound}, got {v!r}")
+    return float(v)
+
+
+def _bool(v, path):
+    if not isinstance(v, bool):
+        raise SpecError(path, f"expected true or false, got {v!r}")
+    return v
+
+
+def _array(v, shape, path) -> np.ndarray:
+    """A nested list of finite numbers of exactly ``shape``."""
+    def walk(x, depth, p):
+        if depth == len(shape):
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                raise SpecError(p, f"expected a finite number, got {x!r}")
+            return
+        if not isinstance(x, list):
+            raise SpecError(p, f"expected a list of {shape[depth]}, got {type(x).__name__}")
+        if len(x) != shape[depth]:
+            what = "shape " + "×".join(map(str, shape))
+            raise SpecError(p, f"expected {shape[depth]} entries for {what}, got {len(x)}")
+        for i, item in enumerate(x):
+            walk(item, depth + 1, f"{p}[{i}]")
+
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    walk(v, 0, path)
+    return np.array(v, dtype=np.float64).reshape(shape)
+
+
+def _check_keys(d: dict, allowed, path: str):
+    for key in d:
+        if key not in allowed:
+            where = f"{path}.{key}" if path else str(key)
+            raise SpecError(where, f"unknown key (expected one of {', '.join(allowed)})")
+
+
+def parse_layer(d, fan_in: int, path: str, is_output: bool) -> LayerSpec:
+    if not isinstance(d, dict):
+        raise SpecError(path, f"expected an object, got {type(d).__name__}")
+    _check_keys(d, LAYER_KEYS, path)
+    kind = d.get("type", "dense")
+    if kind != "dense":
+        raise SpecError(f"{path}.type", f"unknown {kind!r} (expected dense)")
+    if "units" not in d:
+        raise SpecError(f"{path}.units", "missing (how many neurons the layer has)")
+    units = _positive_int(d["units"], f"{path}.units")
+    act = parse_activation(d.get("activation", "identity"), f"{path}.activation")
+    if act.name == "softmax" and not is_output:
+        raise SpecError(f"{path}.activation", "softmax is only allowed on the output layer")
+    init = initializers.parse_init(d.get("init", "xavier_uniform"), f"{path}.init")
+    layer = LayerSpec(units=units, activation=act, init=init)
+    if d.get("weight") is not None:
+        layer.weight = _array(d["weight"], (fan_in, units), f"{path}.weight")
+    layer.use_bias = _bool(d.get("use_bias", True), f"{path}.use_bias")
+    if d.get("bias") is not None:
+        if not layer.use_bias:
+            raise SpecError(f"{path}.bias", "given, but use_bias is false")
+        layer.bias = _array(d["bias"], (units,), f"{path}.bias")
+    norm = d.get("norm")
+    if norm not in (None, "batch", "layer"):
+        raise SpecError(f"{path}.norm", f"unknown {norm!r} (expected batch, layer or null)")
+    layer.norm = norm
+    for key in ("gamma", "beta", "running_mean", "running_var"):
+        if d.get(key) is None:
+            continue
+        if norm is None or (key.startswith("running") and norm != "batch"):
+            need = "norm: batch" if key.startswith("running") else "norm"
+            raise SpecError(f"{path}.{key}", f"given, but the layer has no {need}")
+        arr = _array(d[key], (units,), f"{path}.{key}")
+        if key == "running_var" and (arr < 0).any():
+            raise SpecError(f"{path}.{key}", "variances must not be negative")
+        setattr(layer, key, arr)
+    layer.dropout = _number(d.get("dropout", 0.0), f"{path}.dropout", low=0.0, high=1.0,
+                            high_open=True)
+    if layer.dropout and is_output:
+        raise SpecError(f"{path}.dropout", "not allowed on the output layer")
+    layer.residual = _bool(d.get("residual", False), f"{path}.residual")
+    if layer.residual and units != fan_in:
+        raise SpecError(f"{path}.residual",
+                        f"needs units == fan_in (this layer has {units} units, its input has {fan_in})")
+    return layer
+
+
+def parse_spec(d) -> NetworkSpec:
+    if not isinstance(d, dict):
+        raise SpecError("", f"a network must be a JSON object, got {type(d).__name__}")
+    _check_keys(d, TOP_KEYS, "")
+    if "format" in d and d["format"] != FORMAT:
+        raise SpecError("format", f"expected {FORMAT!r}, got {d['format']!r}")
+    if "version" in d:
+        v = d["version"]
+        if not _is_int(v):
+            raise SpecError("version", f"expected a whole number, got {v!r}")
+        if v != VERSION:
+            newer = " (written by a newer backprop-viz)" if v > VERSION else ""
+            raise SpecError("version", f"unsupported version {v}{newer}; this build reads {VERSION}")
+    if "inputs" not in d:
+        raise SpecError("inputs", "missing (how many input values a sample has)")
+    inputs = _positive_int(d["inputs"], "inputs")
+    layers_raw = d.get("layers")
+    if not isinstance(layers_raw, list) or not layers_raw:
+        raise SpecError("layers", f"expected a non-empty list of layers, got {layers_raw!r}")
+    layers = []
+    fan_in = inputs
+    for i, raw in enumerate(layers_raw):
+        layer = parse_layer(raw, fan_in, f"layers[{i}]", i == len(layers_raw) - 1)
+        layers.append(layer)
+        fan_in = layer.units
+    loss = d.get("loss", "half_squared_error")
+    if loss not in LOSSES:
+        raise SpecError("loss", f"unknown {loss!r} (expected one of {', '.join(LOSSES)})")
+    out = layers[-1]
+    if loss in LOGIT_LOSSES:
+        need = LOGIT_LOSSES[loss]
+        last = f"layers[{len(layers) - 1}]"
+        if out.activation.name != need:
+            raise SpecError(f"{last}.activation",
+                            f"loss {loss} needs a {need} output layer, got {out.activation.name}")
+        if out.residual:
+            raise SpecError(f"{last}.residual", f"loss {loss} needs a plain {need} output layer")
+        if loss == "cross_entropy" and out.units < 2:
+            raise SpecError(f"{last}.units", "cross_entropy needs at least 2 output classes")
+    spec = NetworkSpec(inputs=inputs, layers=layers, loss=loss)
+    spec.l1 = _number(d.get("l1", 0.0), "l1", low=0.0)
+    spec.l2 = _number(d.get("l2", 0.0), "l2", low=0.0)
+    seed = d.get("seed", 0)
+    if not _is_int(seed) or seed < 0:
+        raise SpecError("seed", f"expected a whole number ≥ 0, got {seed!r}")
+    spec.seed = seed
+    dtype = d.get("dtype", "float64")
+    if dtype not in DTYPES:
+        raise SpecError("dtype", f"unknown {dtype!r} (expected float64 or float32)")
+    spec.dtype = dtype
+    for key in ("name", "description"):
+        if key in d:
+            if not isinstance(d[key], str):
+                raise SpecError(key, f"expected text, got {d[key]!r}")
+            setattr(spec, key, d[key])
+    return spec

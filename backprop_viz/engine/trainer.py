@@ -1,0 +1,213 @@
+"""Training: batches, clipping, optimizer updates, schedules, early stopping.
+
+``Trainer.step()`` does one parameter update and returns a plain record of
+what happened; it never raises for a diverging run: the record says which
+node first went non-finite and the update is not applied.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import SpecError
+from .graph import backward
+from .network import Network
+from .optimizers import make_optimizer
+from .schedules import parse_schedule, scheduled_lr
+
+
+def _optional_positive(v, path, *, integer=False):
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+        raise SpecError(path, f"expected a number > 0 or null, got {v!r}")
+    if integer and int(v) != v:
+        raise SpecError(path, f"expected a whole number, got {v!r}")
+    return int(v) if integer else float(v)
+
+
+def parse_early_stopping(cfg, path="early_stopping"):
+    if cfg is None or cfg is False:
+        return None
+    if isinstance(cfg, int) and not isinstance(cfg, bool):
+        cfg = {"patience": cfg}
+    if not isinstance(cfg, dict):
+        raise SpecError(path, f"expected a patience or an object, got {cfg!r}")
+    for key in cfg:
+        if key not in ("patience", "min_delta"):
+            raise SpecError(f"{path}.{key}", "unknown key (expected patience, min_delta)")
+    patience = _optional_positive(cfg.get("patience", 10), f"{path}.patience", integer=True)
+    min_delta = cfg.get("min_delta", 0.0)
+    if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or min_delta < 0:
+        raise SpecError(f"{path}.min_delta", f"expected a number ≥ 0, got {min_delta!r}")
+    return {"patience": patience, "min_delta": float(min_delta)}
+
+
+class Trainer:
+    def __init__(self, net: Network, X, T, optimizer=None, batch_size=None, shuffle=True,
+                 seed=0, clip_grad_norm=None, clip_grad_value=None, schedule=None,
+                 X_val=None, T_val=None, early_stopping=None):
+        self.net = net
+        self.X = net.check_inputs(X, "X")
+        self.T = net.check_targets(T, self.X.shape[0], "T")
+        self.X_val = self.T_val = None
+        if X_val is not None:
+            self.X_val = net.check_inputs(X_val, "X_val")
+            if T_val is None:
+                raise SpecError("T_val", "validation inputs given without targets")
+            self.T_val = net.check_targets(T_val, self.X_val.shape[0], "T_val")
+        self.optimizer = make_optimizer(optimizer if optimizer is not None else {"name": "adam"})
+        self.base_lr = self.optimizer.lr
+        self.batch_size = _optional_positive(batch_size, "batch_size", integer=True)
+        self.shuffle = bool(shuffle)
+        self.clip_grad_norm = _optional_positive(clip_grad_norm, "clip_grad_norm")
+        self.clip_grad_value = _optional_positive(clip_grad_value, "clip_grad_value")
+        self.schedule = parse_schedule(schedule)
+        self.early_stopping = parse_early_stopping(early_stopping)
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise SpecError("seed", f"expected a whole number ≥ 0, got {seed!r}")
+        batch_seq, drop_seq = np.random.SeedSequence(seed).spawn(2)
+        self._batch_rng = np.random.default_rng(batch_seq)
+        self.dropout_rng = np.random.default_rng(drop_seq)
+        self.steps = 0
+        self.epoch = 0
+        self._cursor = 0
+        self._perm = None
+        self._epoch_losses: list[float] = []
+        self.val_loss = None
+        self._best = math.inf
+        self._bad_epochs = 0
+        self.stopped = None          # reason training should stop, e.g. "early_stopping"
+        self.diverged = None         # first non-finite report
+        self.last_pass = None        # the graph of the last step, for inspection
+        self._layer_weights = [net.params[n] for n in net.weight_names]
+
+    # -- settings that may change between steps ------------------------------
+    @property
+    def lr(self) -> float:
+        return self.optimizer.lr
+
+    def set_lr(self, lr: float) -> None:
+        """Set the base learning rate; the schedule scales it from the next update."""
+        lr = _optional_positive(lr, "lr")
+        self.base_lr = lr
+        self.optimizer.lr = scheduled_lr(self.schedule, lr, self.epoch)
+
+    @property
+    def n_train(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def batches_per_epoch(self) -> int:
+        if self.batch_size is None:
+            return 1
+        return -(-self.n_train // self.batch_size)
+
+    # -- batches -----------------------------------------------------------------
+    def _next_batch(self):
+        n = self.n_train
+        if self.batch_size is None or self.batch_size >= n:
+            return self.X, self.T, True
+        if self._cursor == 0:
+            self._perm = self._batch_rng.permutation(n) if self.shuffle else np.arange(n)
+        idx = self._perm[self._cursor:self._cursor + self.batch_size]
+        self._cursor += self.batch_size
+        end = self._cursor >= n
+        if end:
+            self._cursor = 0
+        return self.X[idx], self.T[idx], end
+
+    # -- one update -----------------------------------------------------------------
+    def step(self) -> dict:
+        net = self.net
+        X, T, epoch_end = self._next_batch()
+        self.steps += 1
+        # Overflow is expected in a diverging run and reported in the record.
+        with np.errstate(all="ignore"):
+            result = net.build(X, T, training=True, rng=self.dropout_rng, checked=True, topo=False)
+            backward(result.order)
+        self.last_pass = result
+        loss = float(result.loss.value)
+        grads = {}
+        sq_total = 0.0
+        for name, node in result.params.items():
+            g = node.grad if node.grad is not None else np.zeros_like(node.value)
+            grads[name] = g
+            sq_total += float(np.vdot(g, g))
+        record = {"step": self.steps, "epoch": self.epoch, "loss": loss,
+                  "data_loss": float(result.data_loss.value), "lr": self.optimizer.lr,
+                  "nonfinite": None, "epoch_end": False, "val_loss": self.val_loss,
+                  "clipped": False}
+        if not (math.isfinite(loss) and math.isfinite(sq_total)):
+            found = result.first_nonfinite()
+            if found is not None:
+                phase, node = found
+                self.diverged = {"step": self.steps, "phase": phase, "node": node.name,
+                                 "op": node.op, "layer": node.layer}
+                record["nonfinite"] = self.diverged
+                record["grad_norms"] = [_norm(grads[n]) for n in net.weight_names]
+                record["weight_norms"] = [_norm(w) for w in self._layer_weights]
+                record["update_ratios"] = [0.0] * len(self._layer_weights)
+                return record
+        grad_norm = math.sqrt(sq_total)
+        record["grad_norm"] = grad_norm
+        if self.clip_grad_norm is not None:
+            # torch.nn.utils.clip_grad_norm_: scale by max_norm/(norm+1e-6), capped at 1.
+            coef = self.clip_grad_norm / (grad_norm + 1e-6)
+            if coef < 1.0:
+                grads = {k: g * coef for k, g in grads.items()}
+                record["clipped"] = True
+        if self.clip_grad_value is not None:
+            v = self.clip_grad_value
+            grads = {k: np.clip(g, -v, v) for k, g in grads.items()}
+        record["grad_norms"] = [_norm(grads[n]) for n in net.weight_names]
+        before = [w.copy() for w in self._layer_weights]
+        self.optimizer.step_flat(net.flat, net.flat_gradient(grads))
+        norms = []
+        ratios = []
+        for w, old in zip(self._layer_weights, before):
+            wn = _norm(w)
+            norms.append(wn)
+            ratios.append(_norm(w - old) / wn if wn > 0 else 0.0)
+        record["weight_norms"] = norms
+        record["update_ratios"] = ratios
+        self._epoch_losses.append(loss)
+        if epoch_end:
+            self._end_epoch(record)
+        return record
+
+    def _end_epoch(self, record):
+        self.epoch += 1
+        record["epoch_end"] = True
+        record["epoch"] = self.epoch
+        record["epoch_loss"] = float(np.mean(self._epoch_losses))
+        self._epoch_losses = []
+        if self.X_val is not None:
+            self.val_loss = self.net.loss(self.X_val, self.T_val)
+            record["val_loss"] = self.val_loss
+        self.optimizer.lr = scheduled_lr(self.schedule, self.base_lr, self.epoch)
+        if self.early_stopping is not None:
+            watched = self.val_loss if self.X_val is not None else record["epoch_loss"]
+            if watched < self._best - self.early_stopping["min_delta"]:
+                self._best = watched
+                self._bad_epochs = 0
+            else:
+                self._bad_epochs += 1
+                if self._bad_epochs >= self.early_stopping["patience"]:
+                    self.stopped = "early_stopping"
+                    record["stopped"] = "early_stopping"
+
+    def run_epoch(self) -> list[dict]:
+        """Updates until the current epoch ends (or a step goes non-finite)."""
+        records = []
+        while True:
+            rec = self.step()
+            records.append(rec)
+            if rec["epoch_end"] or rec["nonfinite"]:
+                return records
+
+
+def _norm(a) -> float:
+    return math.sqrt(float(np.vdot(a, a)))

@@ -1,0 +1,95 @@
+"""The headless command line, run as a user runs it."""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from backprop_viz.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EX = ROOT / "assets" / "examples"
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "backprop_viz", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_trace_prints_the_worked_example():
+    res = run("trace", EX / "seed_worked_example.json", "--input", "0.1,0.3", "--target", "0.03")
+    assert res.returncode == 0, res.stderr
+    for text in ["s = X1·W1 + X2·W2 + b = 0.1·0.5 + 0.3·0.2 + 1.83 = 1.94",
+                 "= 0.874352143", "= 0.356465271", "0.844352143 × 0.109860473 = 0.092760926",
+                 "= 0.009276093", "= 0.027828278", "∂E/∂b = ∂E/∂s·∂s/∂b = 0.092760926 × 1 = 0.092760926",
+                 "W1 ← 0.5 − 0.01 · 0.009276093 = 0.499907239"]:
+        assert text in res.stdout, text
+
+
+def test_trace_layer_level(capsys):
+    assert main(["trace", str(EX / "xor.json"), "--input", "1,0", "--target", "1", "--level", "layer"]) == 0
+    out = capsys.readouterr().out
+    assert "layers.0.matmul = matmul(X, layers.0.weight)" in out
+    assert "from layers.1.act" not in out  # BCE is computed from the logits
+    assert "∂loss/∂layers.0.weight" in out
+
+
+def test_gradcheck_passes_and_fails(tmp_path, capsys):
+    assert main(["gradcheck", str(EX / "residual.json")]) == 0
+    assert "largest relative error" in capsys.readouterr().out
+    # A tolerance no float can meet must fail with status 1.
+    assert main(["gradcheck", str(EX / "xor.json"), "--tolerance", "1e-30"]) == 1
+
+
+def test_train_writes_history_and_network(tmp_path):
+    out = tmp_path / "run"
+    res = run("train", EX / "xor.json", "--data", "xor", "--steps", "300", "--lr", "0.5", "--out", out)
+    assert res.returncode == 0, res.stderr
+    rows = list(csv.reader((out / "history.csv").open()))
+    assert rows[0][:5] == ["step", "epoch", "loss", "val_loss", "lr"]
+    assert len(rows) == 301
+    assert float(rows[-1][2]) < float(rows[1][2])
+    trained = json.loads((out / "network.json").read_text())
+    assert trained["format"] == "backprop-viz/network"
+
+
+def test_train_from_csv(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x1,x2,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
+    res = run("train", EX / "xor.json", "--data", data, "--steps", "5", "--out", tmp_path / "o")
+    assert res.returncode == 0, res.stderr
+
+
+def test_train_reports_divergence(tmp_path):
+    res = run("train", EX / "exploding.json", "--data", "plane", "--steps", "50", "--lr", "1",
+              "--out", tmp_path / "o")
+    assert res.returncode == 1
+    assert "went non-finite first at node" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("args, text", [
+    (["trace", "missing.json", "--input", "1", "--target", "1"], "no such file"),
+    (["trace", EX / "xor.json", "--input", "1,2,3", "--target", "1"], "expected shape (samples, 2)"),
+    (["trace", EX / "xor.json", "--input", "a,b", "--target", "1"], "expected numbers"),
+    (["train", EX / "xor.json", "--data", "nope", "--steps", "3"], "neither a file nor a built-in"),
+    (["train", EX / "xor.json", "--data", "xor", "--steps", "3", "--optimizer", "adamm"], "optimizer.name"),
+    (["gradcheck", ROOT / "pyproject.toml"], "not valid JSON"),
+])
+def test_bad_input_is_one_clear_line(args, text, tmp_path):
+    res = run(*args)
+    assert res.returncode != 0
+    assert text in res.stderr
+    assert "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_bad_csv_names_line_and_column(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x1,x2,y\n0,0,0\n0,oops,1\n")
+    res = run("train", EX / "xor.json", "--data", data, "--steps", "5", "--out", tmp_path / "o")
+    assert res.returncode == 2
+    assert "d.csv line 3, column 2: not a number: 'oops'" in res.stderr
