@@ -95,7 +95,9 @@ class Activation:
         return self.name != "softmax"
 
     def to_json(self):
-        return self.name if not self.params else {"name": self.name, **self.params}
+        if self.params == DEFAULT_PARAMS[self.name]:
+            return self.name
+        return {"name": self.name, **self.params}
 
     def formula(self, arg: str) -> str:
         n, p = self.name, self.params

@@ -1,0 +1,181 @@
+"""Graphics items of the network drawing: neurons, weights, biases, buttons."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem,
+                               QGraphicsRectItem, QGraphicsSimpleTextItem, QStyle)
+
+from . import theme
+
+NEURON_RADIUS = 15
+
+
+def _without_focus_frame(option):
+    # Selection is drawn by our own highlight; Qt's dashed box would cover labels.
+    option.state &= ~QStyle.StateFlag.State_Selected
+    return option
+
+
+class NeuronItem(QGraphicsEllipseItem):
+    def __init__(self, layer: int, unit: int, x: float, y: float, label: str = ""):
+        r = NEURON_RADIUS
+        super().__init__(-r, -r, 2 * r, 2 * r)
+        self.setPos(x, y)
+        self.layer, self.unit = layer, unit
+        self.key = ("neuron", layer, unit)
+        self.setAcceptHoverEvents(True)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
+        self.setZValue(2)
+        self.setBrush(QBrush(theme.base_color()))
+        self.setPen(QPen(theme.text_color(), 1.5))
+        if label:
+            text = QGraphicsSimpleTextItem(label, self)
+            f = QFont()
+            f.setPointSizeF(7.5)
+            text.setFont(f)
+            text.setBrush(theme.text_color())
+            br = text.boundingRect()
+            text.setPos(-br.width() / 2, -br.height() / 2)
+
+    def set_highlight(self, on: bool) -> None:
+        self.setPen(QPen(theme.HIGHLIGHT, 3.5) if on else QPen(theme.text_color(), 1.5))
+
+    def paint(self, painter, option, widget=None):
+        super().paint(painter, _without_focus_frame(option), widget)
+
+
+class EllipsisItem(QGraphicsSimpleTextItem):
+    def __init__(self, hidden: int, x: float, y: float):
+        super().__init__(f"⋮ {hidden} more")
+        self.setBrush(theme.muted_color())
+        br = self.boundingRect()
+        self.setPos(x - br.width() / 2, y - br.height() / 2)
+        self.setZValue(2)
+
+
+def _round_pen(color, width) -> QPen:
+    pen = QPen(color, width)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    return pen
+
+
+class EdgeItem(QGraphicsLineItem):
+    """A weight (or a bias, drawn from the layer's +1 node)."""
+
+    def __init__(self, key, x1, y1, x2, y2, value: float, width: float, faint: bool = False):
+        super().__init__(x1, y1, x2, y2)
+        self.key = key
+        self.value = value
+        self.base_width = width
+        self.faint = faint
+        self.setAcceptHoverEvents(True)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
+        self.setZValue(0)
+        self.set_highlight(False)
+
+    def set_highlight(self, on: bool) -> None:
+        if on:
+            self.setPen(_round_pen(theme.HIGHLIGHT, self.base_width + 3))
+            self.setZValue(1)
+            return
+        c = QColor(theme.sign_color(self.value))
+        c.setAlpha(60 if self.faint else 200)
+        self.setPen(_round_pen(c, self.base_width))
+        self.setZValue(0)
+
+    def paint(self, painter, option, widget=None):
+        super().paint(painter, _without_focus_frame(option), widget)
+
+    def shape(self) -> QPainterPath:
+        # A thin line is hard to hit; give it a comfortable 8 px target.
+        path = QPainterPath()
+        line = self.line()
+        path.moveTo(line.p1())
+        path.lineTo(line.p2())
+        stroker = QPainterPathStroker()
+        stroker.setWidth(max(8.0, self.base_width + 4))
+        return stroker.createStroke(path)
+
+
+class BiasItem(QGraphicsRectItem):
+    """The constant +1 input whose weights are a layer's biases."""
+
+    def __init__(self, layer: int, x: float, y: float):
+        super().__init__(-13, -10, 26, 20)
+        self.setPos(x, y)
+        self.key = ("bias_node", layer)
+        self.setBrush(QBrush(theme.base_color()))
+        self.setPen(QPen(theme.muted_color(), 1.2, Qt.PenStyle.DashLine))
+        self.setZValue(2)
+        text = QGraphicsSimpleTextItem("+1", self)
+        text.setBrush(theme.muted_color())
+        br = text.boundingRect()
+        text.setPos(-br.width() / 2, -br.height() / 2)
+
+
+class ButtonItem(QGraphicsRectItem):
+    """A small clickable label on the canvas (+ neuron, − neuron, + layer)."""
+
+    def __init__(self, text: str, tooltip: str, action, x: float, y: float, name: str = ""):
+        self.label = QGraphicsSimpleTextItem(text)
+        br = self.label.boundingRect()
+        w, h = br.width() + 12, br.height() + 6
+        super().__init__(QRectF(-w / 2, -h / 2, w, h))
+        self.label.setParentItem(self)
+        self.label.setBrush(theme.text_color())
+        self.label.setPos(-br.width() / 2, -br.height() / 2)
+        self.setPos(x, y)
+        self.action = action
+        self.name = name
+        self.setToolTip(tooltip)
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setZValue(3)
+        self._normal()
+
+    def _normal(self):
+        c = QColor(theme.text_color())
+        c.setAlpha(25)
+        self.setBrush(QBrush(c))
+        self.setPen(QPen(theme.muted_color(), 1))
+
+    def hoverEnterEvent(self, event):
+        c = QColor(theme.HIGHLIGHT)
+        c.setAlpha(60)
+        self.setBrush(QBrush(c))
+
+    def hoverLeaveEvent(self, event):
+        self._normal()
+
+    def mousePressEvent(self, event):
+        event.accept()
+
+    def mouseReleaseEvent(self, event):
+        if self.contains(event.pos()):
+            self.action()
+        event.accept()
+
+
+class HeaderItem(QGraphicsSimpleTextItem):
+    """A layer's title; clicking it selects the layer."""
+
+    def __init__(self, layer: int, text: str, x: float, y: float):
+        super().__init__(text)
+        self.key = ("layer", layer)
+        f = QFont()
+        f.setBold(True)
+        self.setFont(f)
+        self.setBrush(theme.text_color())
+        br = self.boundingRect()
+        self.setPos(x - br.width() / 2, y - br.height())
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setZValue(3)
+
+    def set_highlight(self, on: bool) -> None:
+        self.setBrush(theme.HIGHLIGHT if on else theme.text_color())
+
+    def paint(self, painter, option, widget=None):
+        super().paint(painter, _without_focus_frame(option), widget)

@@ -1,0 +1,36 @@
+"""Every modal question the app asks, in one place (tests replace these)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+PROJECT_FILTER = "backprop-viz files (*.json);;All files (*)"
+
+
+def open_path(parent: QWidget, title="Open", folder="", filter=PROJECT_FILTER) -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, title, folder, filter)
+    return path or None
+
+
+def save_path(parent: QWidget, title="Save as", folder="", filter=PROJECT_FILTER) -> str | None:
+    path, _ = QFileDialog.getSaveFileName(parent, title, folder, filter)
+    return path or None
+
+
+def save_discard_cancel(parent: QWidget, name: str) -> str:
+    """'save', 'discard' or 'cancel'."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
+                      f"Save the changes to {name} before closing?",
+                      QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                      | QMessageBox.StandardButton.Cancel, parent)
+    answer = box.exec()
+    return {QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+
+
+def error(parent: QWidget, title: str, text: str) -> None:
+    QMessageBox.critical(parent, title, text)
+
+
+def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
+    return QMessageBox.question(parent, title, text) == QMessageBox.StandardButton.Yes

@@ -1,0 +1,92 @@
+"""The open project, its file, its undo history and what is selected."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from ..engine import SpecError, trace
+from ..session.project import Project
+
+
+class ProjectCommand(QUndoCommand):
+    """Replace the whole project: edits are small, and snapshots cannot drift."""
+
+    def __init__(self, doc: "Document", before: Project, after: Project, text: str):
+        super().__init__(text)
+        self.doc, self.before, self.after = doc, before, after
+
+    def redo(self):
+        self.doc._set(self.after)
+
+    def undo(self):
+        self.doc._set(self.before)
+
+
+class Document(QObject):
+    projectChanged = Signal()
+    selectionChanged = Signal(object)
+    pathChanged = Signal(str)
+
+    def __init__(self, project: Project, path: str | None = None, parent=None):
+        super().__init__(parent)
+        self.project = project
+        self.path = path
+        self.selection = None
+        self.undo_stack = QUndoStack(self)
+        self._trace = None
+
+    # -- state -------------------------------------------------------------------
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def mark_modified(self) -> None:
+        """A change outside the undo history (training moved the weights)."""
+        self.undo_stack.resetClean()
+
+    @property
+    def title(self) -> str:
+        return os.path.basename(self.path) if self.path else "Untitled"
+
+    def _set(self, project: Project) -> None:
+        self.project = project
+        self._trace = None
+        self.projectChanged.emit()
+
+    def apply(self, project: Project, text: str) -> None:
+        """An undoable edit."""
+        if project == self.project:
+            return
+        self.undo_stack.push(ProjectCommand(self, self.project, project, text))
+
+    def replace_weights(self, network_spec: dict) -> None:
+        """New weights from training: not an edit, but the document changed."""
+        self.project = self.project.with_network(network_spec)
+        self._trace = None
+        self.mark_modified()
+        self.projectChanged.emit()
+
+    def select(self, selection) -> None:
+        self.selection = selection
+        self.selectionChanged.emit(selection)
+
+    # -- what the drawing shows on hover -----------------------------------------------
+    def sample_trace(self):
+        """A trace of the first training sample (values and gradients for tooltips)."""
+        if self._trace is None:
+            try:
+                X, T, _, _ = self.project.arrays()
+                self._trace = trace(self.project.network(), X[:1], T[:1])
+            except (SpecError, FloatingPointError, OverflowError):
+                self._trace = False
+        return self._trace or None
+
+    # -- files ---------------------------------------------------------------------
+    def save_to(self, path: str) -> None:
+        self.project.save(path)
+        self.path = path
+        self.undo_stack.setClean()
+        self.pathChanged.emit(path)

@@ -1,0 +1,68 @@
+"""Turns editing requests from the canvas and inspector into undoable edits.
+
+A change the engine would reject is refused with its reason (``refused``),
+and the document is left as it was.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from ..engine import SpecError
+from ..session import edits
+from .document import Document
+
+
+class Editor(QObject):
+    refused = Signal(str, str)   # where ("layers[0].residual"), why
+    accepted = Signal(str)
+
+    def __init__(self, doc: Document, parent=None):
+        super().__init__(parent)
+        self.doc = doc
+        self.locked_reason = None   # set while training runs: structure edits wait
+
+    def _edit(self, text: str, fn, *args, structural=True) -> bool:
+        if structural and self.locked_reason:
+            self.refused.emit("", self.locked_reason)
+            return False
+        try:
+            spec = fn(self.doc.project.network_spec, *args)
+            project = self.doc.project.with_network(spec)
+        except SpecError as exc:
+            self.refused.emit(exc.path, exc.detail)
+            return False
+        self.doc.apply(project, text)
+        self.accepted.emit(text)
+        return True
+
+    # -- structure -------------------------------------------------------------------
+    def add_neuron(self, layer: int) -> bool:
+        return self._edit("Add neuron", edits.add_units, layer, 1)
+
+    def remove_neuron(self, layer: int, unit: int) -> bool:
+        return self._edit("Remove neuron", edits.remove_unit, layer, unit)
+
+    def set_units(self, layer: int, units: int) -> bool:
+        return self._edit("Change layer width", edits.set_units, layer, units)
+
+    def insert_layer(self, index: int) -> bool:
+        return self._edit("Insert layer", edits.insert_layer, index)
+
+    def remove_layer(self, index: int) -> bool:
+        return self._edit("Remove layer", edits.remove_layer, index)
+
+    def set_layer_option(self, layer: int, key: str, value) -> bool:
+        return self._edit(f"Set {key}", edits.set_layer_option, layer, key, value)
+
+    def set_network_option(self, key: str, value) -> bool:
+        return self._edit(f"Set {key}", edits.set_network_option, key, value)
+
+    # -- values ------------------------------------------------------------------------
+    def set_value(self, name: str, index: tuple, value: float) -> bool:
+        label = "weight" if name.endswith("weight") else "bias"
+        return self._edit(f"Edit {label}", edits.set_parameter_element, name, index, value,
+                          structural=False)
+
+    def reinitialise(self) -> bool:
+        return self._edit("Reset weights", edits.reinitialise)

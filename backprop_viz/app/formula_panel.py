@@ -1,0 +1,135 @@
+"""The chain rule for the selected node, with numbers, and a numerical check."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+from ..engine.formatting import fmt
+from ..session.stepper import LAYER, Stepper, chain_sum_text, numeric_check, sensitivity_text
+
+
+class FormulaPanel(QWidget):
+    pathsChanged = Signal(object, object)   # node id, list of paths (node-id lists)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("formulaPanel")
+        self.stepper: Stepper | None = None
+        self.node: int | None = None
+        self.digits = 9
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.title = QLabel("Chain rule")
+        f = QFont()
+        f.setBold(True)
+        self.title.setFont(f)
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setObjectName("formulaText")
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.text.setFont(mono)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        row = QHBoxLayout()
+        self.check = QPushButton("Check numerically")
+        self.check.setObjectName("checkNumerically")
+        self.check.setToolTip("Estimate this gradient by central finite differences and compare")
+        self.check.clicked.connect(self.check_numerically)
+        self.check_result = QLabel("")
+        self.check_result.setObjectName("checkResult")
+        self.check_result.setWordWrap(True)
+        self.check_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row.addWidget(self.check)
+        row.addWidget(self.check_result, 1)
+        layout.addWidget(self.title)
+        layout.addWidget(self.text, 1)
+        layout.addLayout(row)
+        self.show_node(None, None)
+
+    def show_node(self, stepper: Stepper | None, node: int | None) -> None:
+        self.stepper, self.node = stepper, node
+        self.check_result.setText("")
+        param = self._param()
+        self.check.setEnabled(param is not None)
+        if stepper is None or node is None:
+            self.title.setText("Chain rule")
+            self.text.setPlainText("Select a weight or a node in the graph to see the chain rule "
+                                   "from the loss to it.")
+            self.pathsChanged.emit(None, [])
+            return
+        if stepper.level == LAYER:
+            self._show_layer(stepper, node)
+        else:
+            self._show_neuron(stepper, node)
+
+    def _show_neuron(self, st: Stepper, nid: int) -> None:
+        v = st.view
+        n = v.nodes[nid]
+        self.title.setText(f"Chain rule for {n.label}")
+        if n.grad is None:
+            self.text.setPlainText(f"{n.label} = {fmt(n.value, self.digits)}\n\n"
+                                   f"{n.label} is not on a path to the loss, so it has no gradient.")
+            self.pathsChanged.emit(nid, [])
+            return
+        paths = v.paths(nid, limit=2000)
+        lines = [v.chain_text(nid, self.digits) if len(paths) <= 4 else
+                 f"∂{v.nodes[v.root].label}/∂{n.label} = sum over {len(paths)} paths = {fmt(n.grad, self.digits)}",
+                 ""]
+        if len(paths) > 1:
+            lines.append("Every path from the loss, and its product:")
+            lines += chain_sum_text(v, nid, self.digits)
+            lines.append("")
+        if nid != v.root:
+            lines.append(sensitivity_text(n.label, n.grad, v.nodes[v.root].label, digits=self.digits))
+        self.text.setPlainText("\n".join(lines))
+        self.pathsChanged.emit(nid, [p[0] for p in paths[:200]])
+
+    def _show_layer(self, st: Stepper, nid: int) -> None:
+        n = st.trace.nodes[nid]
+        self.title.setText(f"Gradient of {n.name}")
+        lines = []
+        if n.grad is None:
+            lines.append(f"{n.name} is not on a path to the loss.")
+        else:
+            g = np.asarray(n.grad)
+            lines.append(f"∂E/∂{n.name}: shape {'×'.join(map(str, g.shape)) or 'scalar'}, "
+                         f"norm {fmt(float(np.linalg.norm(g)), self.digits)}")
+            flat = g.reshape(-1)
+            for i, value in enumerate(flat[:24]):
+                idx = np.unravel_index(i, g.shape) if g.ndim else ()
+                lines.append(f"  [{', '.join(str(k + 1) for k in idx)}] {fmt(value, self.digits)}")
+            if flat.size > 24:
+                lines.append(f"  … {flat.size - 24} more")
+            ev = next((e for e in st.trace.backward if e.node == nid), None)
+            if ev is not None and len(ev.terms) > 1:
+                lines.append(f"\nIt feeds {len(ev.terms)} consumers; its gradient is the sum of their contributions.")
+        self.text.setPlainText("\n".join(lines))
+        self.pathsChanged.emit(nid, [])
+
+    def _param(self):
+        """(parameter name, element index) of the shown node, if it is a parameter."""
+        st, nid = self.stepper, self.node
+        if st is None or nid is None:
+            return None
+        if st.level == LAYER:
+            n = st.trace.nodes[nid]
+            return (n.name, (0,) * np.ndim(n.value)) if n.op == "param" else None
+        n = st.view.nodes[nid]
+        return n.param
+
+    def check_numerically(self) -> None:
+        param = self._param()
+        if param is None:
+            return
+        name, index = param
+        st = self.stepper
+        numeric, analytic, rel = numeric_check(st.network, st.trace.X, st.trace.T, name, index)
+        label = name + (f"[{', '.join(str(i + 1) for i in index)}]" if index else "")
+        if st.level != LAYER:
+            label = st.view.nodes[self.node].label
+        verdict = "agree" if rel < 1e-6 else "DISAGREE"
+        self.check_result.setText(f"{label}: finite differences {fmt(numeric, self.digits)}, "
+                                  f"backprop {fmt(analytic, self.digits)}, relative error "
+                                  f"{rel:.1e} — they {verdict}")

@@ -1,0 +1,289 @@
+"""The computational graph of the traced sample, laid out left to right.
+
+Nodes show their op and, once the walk has reached them, their value and
+(during the backward pass) their gradient; the fill encodes |gradient| on a
+log scale, so vanishing gradients fade toward the inputs.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import (QGraphicsItem, QGraphicsLineItem, QGraphicsRectItem, QGraphicsScene,
+                               QGraphicsSimpleTextItem, QGraphicsView, QStyle)
+
+from ..engine.formatting import fmt
+from ..session.stepper import LAYER, Stepper
+from . import theme
+
+NODE_W, NODE_H = 132, 50
+COL_GAP, ROW_GAP = 176, 62
+
+
+class GraphNodeItem(QGraphicsRectItem):
+    def __init__(self, node_id: int, title: str, subtitle: str = ""):
+        super().__init__(0, 0, NODE_W, NODE_H)
+        self.node_id = node_id
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(2)
+        bold = QFont()
+        bold.setBold(True)
+        bold.setPointSizeF(8.5)
+        small = QFont()
+        small.setPointSizeF(7.5)
+        self.title = QGraphicsSimpleTextItem(title, self)
+        self.title.setFont(bold)
+        self.sub = QGraphicsSimpleTextItem(subtitle, self)
+        self.sub.setFont(small)
+        self.value = QGraphicsSimpleTextItem("", self)
+        self.value.setFont(small)
+        self.grad = QGraphicsSimpleTextItem("", self)
+        self.grad.setFont(small)
+        self.title.setPos(6, 2)
+        self.sub.setPos(NODE_W - 6 - self.sub.boundingRect().width(), 3)
+        self.value.setPos(6, 18)
+        self.grad.setPos(6, 32)
+        self._elide(self.title, NODE_W - 12 - self.sub.boundingRect().width())
+
+    @staticmethod
+    def _elide(item, width):
+        text = item.text()
+        while item.boundingRect().width() > width and len(text) > 3:
+            text = text[:-2] + "…"
+            item.setText(text)
+
+    def paint(self, painter, option, widget=None):
+        option.state &= ~QStyle.StateFlag.State_Selected
+        super().paint(painter, option, widget)
+
+    def show_state(self, value: str | None, grad: str | None, magnitude: float | None,
+                   current: bool, selected: bool, on_path: bool):
+        computed = value is not None
+        fill = theme.gradient_color(magnitude) if grad is not None else theme.base_color()
+        self.setBrush(QBrush(fill))
+        ink = theme.readable_on(fill) if grad is not None else theme.text_color()
+        muted = QColor(ink)
+        if not computed:
+            muted.setAlpha(110)
+        for item in (self.title, self.sub, self.value, self.grad):
+            item.setBrush(muted if not computed else ink)
+        self.value.setText(f"= {value}" if computed else "not computed")
+        self.grad.setText(f"∂E: {grad}" if grad is not None else "")
+        self._elide(self.value, NODE_W - 12)
+        self._elide(self.grad, NODE_W - 12)
+        if current:
+            pen = QPen(theme.HIGHLIGHT, 4)
+        elif selected or on_path:
+            pen = QPen(theme.HIGHLIGHT, 2.5, Qt.PenStyle.DashLine if on_path and not selected else Qt.PenStyle.SolidLine)
+        elif computed:
+            pen = QPen(theme.text_color(), 1.4)
+        else:
+            pen = QPen(theme.muted_color(), 1.2, Qt.PenStyle.DashLine)
+        self.setPen(pen)
+
+
+class GraphView(QGraphicsView):
+    nodeClicked = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("graphView")
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.stepper: Stepper | None = None
+        self.items: dict[int, GraphNodeItem] = {}
+        self.edges: list[tuple[int, int, QGraphicsLineItem]] = []
+        self.selected: int | None = None
+        self.path_nodes: set[int] = set()
+        self.path_edges: set[tuple[int, int]] = set()
+        self.digits = 6
+        self._level = None
+        self._syncing = False
+        self.scene().selectionChanged.connect(self._on_selection)
+
+    # -- building ---------------------------------------------------------------------
+    def set_stepper(self, stepper: Stepper | None) -> None:
+        keep_view = (stepper is not None and self.stepper is not None and stepper.level == self._level
+                     and len(self._nodes_of(stepper)) == len(self.items))
+        self.stepper = stepper
+        self.selected = None
+        self.path_nodes, self.path_edges = set(), set()
+        self._rebuild()
+        if not keep_view:
+            self.fit()
+
+    def _nodes_of(self, stepper: Stepper):
+        if stepper.level == LAYER:
+            return [(n.id, n.name, n.op, list(n.inputs), "×".join(map(str, n.shape)) or "scalar")
+                    for n in stepper.trace.nodes]
+        return [(n.id, n.label, n.kind, list(n.inputs), "") for n in stepper.view.nodes]
+
+    def _rebuild(self) -> None:
+        self._syncing = True
+        scene = self.scene()
+        scene.clear()
+        self.items.clear()
+        self.edges.clear()
+        if self.stepper is None:
+            self._syncing = False
+            return
+        self._level = self.stepper.level
+        nodes = self._nodes_of(self.stepper)
+        depth = layered_depths([(nid, inputs) for nid, _, _, inputs, _ in nodes])
+        columns: dict[int, list[int]] = {}
+        for nid, *_ in nodes:
+            columns.setdefault(depth[nid], []).append(nid)
+        tallest = max(len(c) for c in columns.values())
+        pos = {}
+        for d, ids in columns.items():
+            y0 = (tallest - len(ids)) * ROW_GAP / 2
+            for r, nid in enumerate(ids):
+                pos[nid] = QPointF(d * COL_GAP, y0 + r * ROW_GAP)
+        for nid, name, op, inputs, shape in nodes:
+            title = name if self._level != LAYER else _short(name)
+            sub = op if self._level == LAYER and op not in ("param", "input", "const") else shape
+            if self._level != LAYER:
+                sub = ""
+            item = GraphNodeItem(nid, title, sub)
+            item.setPos(pos[nid])
+            item.setToolTip(f"{name}\nop: {op}" + (f"\nshape: {shape}" if shape else ""))
+            scene.addItem(item)
+            self.items[nid] = item
+        for nid, _, _, inputs, _ in nodes:
+            for src in dict.fromkeys(inputs):
+                a, b = pos[src], pos[nid]
+                line = QGraphicsLineItem(a.x() + NODE_W, a.y() + NODE_H / 2, b.x(), b.y() + NODE_H / 2)
+                line.setZValue(0)
+                scene.addItem(line)
+                self.edges.append((src, nid, line))
+        width = (max(columns) + 1) * COL_GAP
+        scene.setSceneRect(QRectF(-30, -30, width + 30, tallest * ROW_GAP + 40))
+        self._syncing = False
+        self.refresh()
+
+    # -- state ------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        st = self.stepper
+        if st is None:
+            return
+        if st.level != self._level:
+            self._rebuild()
+            return
+        current = st.current.node if st.current else None
+        for nid, item in self.items.items():
+            has_value, has_grad = st.node_state(nid)
+            value, grad = self._numbers(nid)
+            mag = _magnitude(grad) if has_grad and grad is not None else None
+            item.show_state(self._fmt(value) if has_value else None,
+                            self._fmt(grad) if has_grad and grad is not None else None,
+                            mag, nid == current, nid == self.selected, nid in self.path_nodes)
+        for src, dst, line in self.edges:
+            on = (src, dst) in self.path_edges
+            pen = QPen(theme.HIGHLIGHT, 2.5) if on else QPen(theme.muted_color(), 1.0)
+            line.setPen(pen)
+            line.setZValue(1 if on else 0)
+        if current is not None and current in self.items:
+            self.ensureVisible(self.items[current], 40, 40)
+
+    def _numbers(self, nid):
+        """(value, |grad| or signed grad) as floats or arrays, for display."""
+        st = self.stepper
+        if st.level == LAYER:
+            n = st.trace.nodes[nid]
+            return n.value, n.grad
+        n = st.view.nodes[nid]
+        return n.value, n.grad
+
+    def _fmt(self, v):
+        import numpy as np
+        if v is None:
+            return None
+        a = np.asarray(v)
+        if a.size == 1:
+            return fmt(float(a.reshape(-1)[0]), self.digits)
+        return f"{a.size} values, ‖·‖ {fmt(float(np.linalg.norm(a)), 4)}"
+
+    # -- selection and paths ------------------------------------------------------------------
+    def _on_selection(self) -> None:
+        if self._syncing:
+            return
+        items = self.scene().selectedItems()
+        if items:
+            self.nodeClicked.emit(items[0].node_id)
+
+    def select_node(self, nid: int | None, paths: list[list[int]] | None = None) -> None:
+        self.selected = nid
+        self.path_nodes = {i for p in (paths or []) for i in p}
+        self.path_edges = set()
+        for p in paths or []:
+            # Paths run from the loss down to the node: edges go input → consumer.
+            for consumer, inp in zip(p, p[1:]):
+                self.path_edges.add((inp, consumer))
+        self._syncing = True
+        for i, item in self.items.items():
+            item.setSelected(i == nid)
+        self._syncing = False
+        self.refresh()
+
+    def fit(self) -> None:
+        rect = self.scene().sceneRect()
+        if rect.isEmpty():
+            return
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.transform().m11() > 1.2:
+            self.resetTransform()
+            self.scale(1.2, 1.2)
+        elif self.transform().m11() < 0.45:
+            # Unreadable when squeezed: keep text legible and let the user pan.
+            self.resetTransform()
+            self.scale(0.45, 0.45)
+
+    def zoom(self, factor: float) -> None:
+        self.scale(factor, factor)
+
+    def wheelEvent(self, event):
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+
+def _magnitude(g) -> float:
+    import numpy as np
+    a = np.asarray(g, dtype=float)
+    return float(np.sqrt(np.mean(a * a))) if a.size else 0.0
+
+
+def _short(name: str) -> str:
+    """layers.0.weight → W1, layers.0.act → act1: compact labels for the layer view."""
+    parts = name.split(".")
+    if len(parts) == 3 and parts[0] == "layers":
+        i = int(parts[1]) + 1
+        return {"weight": f"W{i}", "bias": f"b{i}", "gamma": f"γ{i}", "beta": f"β{i}",
+                "matmul": f"X·W{i}" if i == 1 else f"a{i - 1}·W{i}", "sum": f"z{i}",
+                "act": f"a{i}", "norm": f"norm{i}", "dropout": f"drop{i}",
+                "residual": f"a{i}+skip"}.get(parts[2], name)
+    return {"loss.data": "E", "loss": "E total", "loss.l1": "L1", "loss.l2": "L2"}.get(name, name)
+
+
+def layered_depths(nodes: list[tuple[int, list[int]]]) -> dict[int, int]:
+    """Longest-path layering; a leaf sits one column left of its first consumer."""
+    inputs = dict(nodes)
+    depth: dict[int, int] = {}
+    consumers: dict[int, list[int]] = {}
+    for nid, ins in nodes:   # nodes come in topological order
+        for i in ins:
+            consumers.setdefault(i, []).append(nid)
+        non_leaf_inputs = [depth[i] for i in ins if inputs.get(i)]
+        depth[nid] = (max(non_leaf_inputs) + 1 if non_leaf_inputs else 1) if ins else 0
+    for nid, ins in nodes:
+        if not ins and nid in consumers:
+            depth[nid] = max(0, min(depth[c] for c in consumers[nid]) - 1)
+    shift = min(depth.values()) if depth else 0
+    return {k: v - shift for k, v in depth.items()}

@@ -1,0 +1,393 @@
+"""The main window: the network canvas in the middle, panels docked around it."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
+
+from ..engine import SpecError
+from ..engine.files import write_text_atomic
+from ..engine.formatting import fmt
+from ..session.project import Project
+from ..session.templates import TEMPLATES, open_template
+from . import dialogs
+from .document import Document
+from .editor import Editor
+from .icons import icon
+from .inspector import InspectorPanel
+from .network_canvas import NetworkCanvas
+from .stepper_panel import StepperPanel
+from .settings import app_settings, recovery_path
+
+AUTOSAVE_IDLE_MS = 30_000
+MAX_RECENT = 8
+
+
+def default_project() -> Project:
+    return open_template("xor")
+
+
+class MainWindow(QMainWindow):
+    statusChanged = Signal(str)
+
+    def __init__(self, project: Project | None = None, path: str | None = None):
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.settings = app_settings()
+        self.doc = None
+        self.editor = None
+        self.autosave = QTimer(self)
+        self.autosave.setSingleShot(True)
+        self.autosave.setInterval(AUTOSAVE_IDLE_MS)
+        self.autosave.timeout.connect(self.write_recovery)
+        self._build_status_bar()
+        self._central_host = None
+        self.docks: dict[str, QDockWidget] = {}
+        self._set_document(Document(project or default_project(), path))
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self.restore_layout()
+
+    # -- document wiring --------------------------------------------------------------
+    def _set_document(self, doc: Document) -> None:
+        old = self.doc
+        self.doc = doc
+        self.editor = Editor(doc, self)
+        self.editor.refused.connect(lambda where, why: self.statusBar().showMessage(
+            f"Not possible: {why}" if not where else f"Not possible ({where}): {why}", 8000))
+        self.canvas = NetworkCanvas(doc, self.editor)
+        self.setCentralWidget(self.canvas)
+        self._install_panels()
+        doc.undo_stack.cleanChanged.connect(self._update_title)
+        doc.projectChanged.connect(self._project_changed)
+        doc.pathChanged.connect(self._update_title)
+        if hasattr(self, "act_undo"):
+            self._rebind_undo()
+        self._update_title()
+        if old is not None:
+            old.deleteLater()
+
+    def _install_panels(self) -> None:
+        self.inspector = InspectorPanel(self.doc, self.editor)
+        self._dock("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.stepper_panel = StepperPanel(self.doc)
+        self._dock("stepper", "Computational graph and stepper", self.stepper_panel,
+                   Qt.DockWidgetArea.BottomDockWidgetArea)
+
+    def _dock(self, name: str, title: str, widget: QWidget, area) -> QDockWidget:
+        dock = self.docks.get(name)
+        if dock is None:
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"dock_{name}")
+            self.addDockWidget(area, dock)
+            self.docks[name] = dock
+        old = dock.widget()
+        dock.setWidget(widget)
+        if old is not None:
+            old.deleteLater()
+        return dock
+
+    def _project_changed(self) -> None:
+        self.autosave.start()
+        self._update_title()
+
+    def _update_title(self, *_):
+        star = "*" if self.doc.modified else ""
+        self.setWindowTitle(f"{self.doc.title}{star} — backprop-viz")
+
+    # -- actions ------------------------------------------------------------------------
+    def _action(self, text, slot, shortcut=None, icon_name=None, tip=None) -> QAction:
+        act = QAction(text, self)
+        if icon_name:
+            ic = icon(icon_name)
+            if ic is not None:
+                act.setIcon(ic)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.setToolTip(tip or text.replace("&", ""))
+        act.triggered.connect(slot)
+        self.addAction(act)
+        return act
+
+    def _build_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        self.act_new = self._action("&New", self.new_project, K.New, "fa6s.file")
+        self.act_open = self._action("&Open…", self.open_dialog, K.Open, "fa6s.folder-open")
+        self.act_save = self._action("&Save", self.save, K.Save, "fa6s.floppy-disk")
+        self.act_save_as = self._action("Save &As…", self.save_as, K.SaveAs)
+        self.act_export = self._action("&Export network…", self.export_network, "Ctrl+E",
+                                       "fa6s.file-export")
+        self.act_quit = self._action("&Quit", self.close, K.Quit)
+        self.act_undo = self._action("&Undo", lambda: self.doc.undo_stack.undo(), K.Undo, "fa6s.rotate-left")
+        self.act_redo = self._action("&Redo", lambda: self.doc.undo_stack.redo(), K.Redo, "fa6s.rotate-right")
+        self._rebind_undo()
+        self.act_zoom_in = self._action("Zoom &in", lambda: self.canvas.zoom(1.25), K.ZoomIn,
+                                        "fa6s.magnifying-glass-plus")
+        self.act_zoom_out = self._action("Zoom &out", lambda: self.canvas.zoom(0.8), K.ZoomOut,
+                                         "fa6s.magnifying-glass-minus")
+        self.act_fit = self._action("&Fit to window", lambda: self.canvas.fit(), "Ctrl+0", "fa6s.expand")
+        self.act_reset = self._action("&Reset weights", self.reset_weights, "Ctrl+R", "fa6s.arrows-rotate",
+                                      "Re-initialise the weights from the seed")
+        self.act_delete = self._action("&Delete selection", lambda: self.canvas.delete_selection())
+
+    def _rebind_undo(self) -> None:
+        """Point Undo/Redo at the current document's stack."""
+        stack = self.doc.undo_stack
+        stack.canUndoChanged.connect(self.act_undo.setEnabled)
+        stack.canRedoChanged.connect(self.act_redo.setEnabled)
+        stack.undoTextChanged.connect(self._undo_text)
+        stack.redoTextChanged.connect(self._redo_text)
+        self.act_undo.setEnabled(stack.canUndo())
+        self.act_redo.setEnabled(stack.canRedo())
+
+    def _undo_text(self, text: str) -> None:
+        self.act_undo.setText(f"&Undo {text}".strip())
+
+    def _redo_text(self, text: str) -> None:
+        self.act_redo.setText(f"&Redo {text}".strip())
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        m.addAction(self.act_new)
+        templates = m.addMenu("New from &template")
+        for t in TEMPLATES:
+            templates.addAction(t.title, lambda _=False, key=t.key: self.new_project(key))
+        m.addAction(self.act_open)
+        self.recent_menu = m.addMenu("Open &recent")
+        self._fill_recent()
+        m.addSeparator()
+        m.addAction(self.act_save)
+        m.addAction(self.act_save_as)
+        m.addAction(self.act_export)
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        e = bar.addMenu("&Edit")
+        e.addAction(self.act_undo)
+        e.addAction(self.act_redo)
+        e.addSeparator()
+        e.addAction(self.act_delete)
+        e.addAction(self.act_reset)
+        self.view_menu = bar.addMenu("&View")
+        self.view_menu.addAction(self.act_zoom_in)
+        self.view_menu.addAction(self.act_zoom_out)
+        self.view_menu.addAction(self.act_fit)
+        self.view_menu.addSeparator()
+        for dock in self.docks.values():
+            self.view_menu.addAction(dock.toggleViewAction())
+
+    def _build_toolbar(self) -> None:
+        tb = self.addToolBar("Main")
+        tb.setObjectName("mainToolbar")
+        for act in (self.act_new, self.act_open, self.act_save, None, self.act_undo, self.act_redo, None,
+                    self.act_reset, None, self.act_zoom_in, self.act_zoom_out, self.act_fit):
+            if act is None:
+                tb.addSeparator()
+            else:
+                tb.addAction(act)
+        self.toolbar = tb
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.status_epoch = QLabel("epoch 0")
+        self.status_step = QLabel("step 0")
+        self.status_loss = QLabel("loss —")
+        self.status_health = QLabel("gradients: not measured")
+        for w in (self.status_epoch, self.status_step, self.status_loss, self.status_health):
+            w.setContentsMargins(6, 0, 6, 0)
+            sb.addPermanentWidget(w)
+
+    def show_progress(self, epoch: int, step: int, loss: float | None, health: str) -> None:
+        self.status_epoch.setText(f"epoch {epoch}")
+        self.status_step.setText(f"step {step}")
+        self.status_loss.setText("loss —" if loss is None else f"loss {fmt(loss, 6)}")
+        self.status_health.setText(f"gradients: {health}")
+
+    # -- files ------------------------------------------------------------------------------
+    def confirm_discard(self) -> bool:
+        """True if the current document may be replaced (saved or discarded)."""
+        if not self.doc.modified:
+            return True
+        answer = dialogs.save_discard_cancel(self, self.doc.title)
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def new_project(self, template: str | None = None) -> bool:
+        if not self.confirm_discard():
+            return False
+        project = open_template(template) if isinstance(template, str) else default_project()
+        self.replace_document(project, None)
+        return True
+
+    def replace_document(self, project: Project, path: str | None) -> None:
+        self.before_document_change()
+        self._set_document(Document(project, path))
+        self.discard_recovery()
+
+    def before_document_change(self) -> None:
+        """Hook for panels that must stop work (training) before the document goes."""
+
+    def open_dialog(self) -> bool:
+        path = dialogs.open_path(self, "Open project or network", self._last_folder())
+        return self.open_path(path) if path else False
+
+    def open_path(self, path: str) -> bool:
+        try:
+            project = Project.load(path)
+        except SpecError as exc:
+            dialogs.error(self, "Cannot open file", f"{path} could not be opened:\n\n{exc}")
+            return False
+        if not self.confirm_discard():
+            return False
+        self.replace_document(project, os.path.abspath(path))
+        self._remember(path)
+        return True
+
+    def save(self) -> bool:
+        if not self.doc.path:
+            return self.save_as()
+        return self._save_to(self.doc.path)
+
+    def save_as(self) -> bool:
+        path = dialogs.save_path(self, "Save project", self._suggested_path())
+        if not path:
+            return False
+        if not path.lower().endswith(".json"):
+            path += ".json"
+        return self._save_to(path)
+
+    def _save_to(self, path: str) -> bool:
+        try:
+            self.doc.save_to(path)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            dialogs.error(self, "Save failed", f"{path} could not be saved: {reason}.\n\n"
+                                               "Your work is still open and unsaved.")
+            return False
+        self._remember(path)
+        self.discard_recovery()
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def export_network(self) -> bool:
+        path = dialogs.save_path(self, "Export network file", self._suggested_path("-network"))
+        if not path:
+            return False
+        try:
+            write_text_atomic(path, json.dumps(self.doc.project.network_spec, indent=1) + "\n")
+        except OSError as exc:
+            dialogs.error(self, "Export failed", f"{path} could not be written: {exc.strerror or exc}")
+            return False
+        self.statusBar().showMessage(f"Exported {path}", 4000)
+        return True
+
+    def _suggested_path(self, suffix="") -> str:
+        base = os.path.splitext(self.doc.path)[0] if self.doc.path else os.path.join(
+            self._last_folder(), "untitled")
+        return base + suffix + ".json"
+
+    def _last_folder(self) -> str:
+        return self.settings.value("last_folder", os.path.expanduser("~"), type=str)
+
+    def _remember(self, path: str) -> None:
+        path = os.path.abspath(path)
+        self.settings.setValue("last_folder", os.path.dirname(path))
+        recent = [p for p in self.recent_files() if p != path]
+        self.settings.setValue("recent", json.dumps([path] + recent[:MAX_RECENT - 1]))
+        self._fill_recent()
+
+    def recent_files(self) -> list[str]:
+        try:
+            value = json.loads(self.settings.value("recent", "[]", type=str))
+            return [p for p in value if isinstance(p, str)]
+        except ValueError:
+            return []
+
+    def _fill_recent(self) -> None:
+        if not hasattr(self, "recent_menu"):
+            return
+        self.recent_menu.clear()
+        files = self.recent_files()
+        for p in files:
+            self.recent_menu.addAction(p, lambda _=False, p=p: self.open_path(p))
+        self.recent_menu.setEnabled(bool(files))
+
+    def reset_weights(self) -> None:
+        self.editor.reinitialise()
+
+    # -- recovery -------------------------------------------------------------------------
+    def write_recovery(self) -> None:
+        if not self.doc.modified:
+            return
+        payload = {"path": self.doc.path, "project": self.doc.project.to_dict()}
+        try:
+            write_text_atomic(recovery_path(), json.dumps(payload) + "\n")
+        except OSError as exc:
+            self.statusBar().showMessage(f"Autosave failed: {exc.strerror or exc}", 8000)
+
+    def discard_recovery(self) -> None:
+        try:
+            os.unlink(recovery_path())
+        except FileNotFoundError:
+            pass
+        except OSError:
+            pass
+
+    def offer_recovery(self) -> bool:
+        """After a crash, offer the unsaved work left in the recovery file."""
+        path = recovery_path()
+        if not path.exists():
+            return False
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            project = Project.from_dict(payload["project"])
+            original = payload.get("path")
+        except (ValueError, KeyError, TypeError, SpecError, OSError):
+            self.discard_recovery()
+            return False
+        name = os.path.basename(original) if original else "an untitled project"
+        if not dialogs.ask_yes_no(self, "Restore unsaved work",
+                                  f"backprop-viz closed with unsaved changes to {name}.\n"
+                                  "Restore them?"):
+            self.discard_recovery()
+            return False
+        self._set_document(Document(project, original))
+        self.doc.mark_modified()
+        self._update_title()
+        return True
+
+    # -- layout and closing -----------------------------------------------------------------
+    def restore_layout(self) -> None:
+        geometry = self.settings.value("geometry")
+        state = self.settings.value("state")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        else:
+            # First start: the graph and stepper get half the height, the plots a third of the width.
+            self.resizeDocks([self.docks["stepper"]], [int(self.height() * 0.5)], Qt.Orientation.Vertical)
+
+    def save_layout(self) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("state", self.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event):
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        self.before_document_change()
+        self.autosave.stop()
+        self.discard_recovery()
+        self.save_layout()
+        event.accept()
+

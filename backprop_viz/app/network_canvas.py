@@ -1,0 +1,355 @@
+"""The network drawing: inputs left, layers left to right, outputs right.
+
+Each neuron is a circle, each weight a line coloured by sign (blue +,
+orange −) and as wide as its magnitude; each layer's biases are the weights
+from a dashed "+1" node. Layers wider than ``COLLAPSE_ABOVE`` show their
+first and last neurons around an ellipsis, with faint edges.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QPainter
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QMenu
+
+from ..engine.activations import NAMES as ACTIVATIONS
+from ..engine.formatting import fmt
+from . import theme
+from .canvas_items import (BiasItem, ButtonItem, EdgeItem, EllipsisItem, HeaderItem, NeuronItem)
+from .document import Document
+from .editor import Editor
+
+COLUMN_GAP = 190
+ROW_GAP = 44
+COLLAPSE_ABOVE = 24
+SHOW_EACH_SIDE = 10
+LABEL_EDGES_UP_TO = 6
+
+
+def visible_units(n: int) -> list[int | None]:
+    """Unit indices to draw, with None where the ellipsis goes."""
+    if n <= COLLAPSE_ABOVE:
+        return list(range(n))
+    return list(range(SHOW_EACH_SIDE)) + [None] + list(range(n - SHOW_EACH_SIDE, n))
+
+
+class NetworkCanvas(QGraphicsView):
+    zoomChanged = Signal(float)
+
+    def __init__(self, doc: Document, editor: Editor, parent=None):
+        super().__init__(parent)
+        self.doc, self.editor = doc, editor
+        self.setObjectName("networkCanvas")
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.neurons: dict[tuple, NeuronItem] = {}
+        self.edges: dict[tuple, EdgeItem] = {}
+        self.headers: dict[tuple, HeaderItem] = {}
+        self.buttons: dict[str, ButtonItem] = {}
+        self._positions: dict[tuple, QPointF] = {}
+        self._syncing = False
+        self._fitted = False
+        self.scene().selectionChanged.connect(self._scene_selection)
+        doc.projectChanged.connect(self.rebuild)
+        doc.selectionChanged.connect(self._show_selection)
+        self.rebuild()
+
+    # -- building the scene ------------------------------------------------------------
+    def rebuild(self) -> None:
+        self._syncing = True
+        scene = self.scene()
+        scene.clear()
+        self.neurons.clear()
+        self.edges.clear()
+        self.headers.clear()
+        self.buttons.clear()
+        self._positions.clear()
+        spec = self.doc.project.network_spec
+        sizes = [spec["inputs"]] + [layer["units"] for layer in spec["layers"]]
+        n_cols = len(sizes)
+        tr = self.doc.sample_trace()
+        weights = [np.asarray(layer["weight"], dtype=float) for layer in spec["layers"]]
+        biases = [np.asarray(layer.get("bias") or [], dtype=float) for layer in spec["layers"]]
+        scale = self._weight_scale(weights, biases)
+        tallest = max(len(visible_units(n)) for n in sizes)
+        top = -(tallest - 1) * ROW_GAP / 2
+        small = sum(len(visible_units(a)) * len(visible_units(b)) for a, b in zip(sizes, sizes[1:])) \
+            <= LABEL_EDGES_UP_TO
+
+        columns = []
+        for c, n in enumerate(sizes):
+            x = c * COLUMN_GAP
+            vis = visible_units(n)
+            y0 = -(len(vis) - 1) * ROW_GAP / 2
+            col = []
+            for r, unit in enumerate(vis):
+                y = y0 + r * ROW_GAP
+                if unit is None:
+                    scene.addItem(EllipsisItem(n - 2 * SHOW_EACH_SIDE, x, y))
+                    continue
+                label = f"X{unit + 1}" if c == 0 and n <= 99 else ""
+                item = NeuronItem(c, unit, x, y, label)
+                item.setToolTip(self._neuron_tip(c, unit, tr))
+                scene.addItem(item)
+                self.neurons[("neuron", c, unit)] = item
+                col.append((unit, QPointF(x, y)))
+            columns.append(col)
+            self._header(c, n, x, top - 62)
+
+        for i, layer in enumerate(spec["layers"]):
+            faint = sizes[i] > COLLAPSE_ABOVE or sizes[i + 1] > COLLAPSE_ABOVE
+            W = weights[i]
+            for k, p1 in columns[i]:
+                for j, p2 in columns[i + 1]:
+                    w = float(W[k, j])
+                    key = ("edge", i, k, j)
+                    edge = EdgeItem(key, p1.x() + 15, p1.y(), p2.x() - 15, p2.y(), w,
+                                    self._width(w, scale), faint)
+                    edge.setToolTip(self._weight_tip(i, k, j, w, tr))
+                    scene.addItem(edge)
+                    self.edges[key] = edge
+                    if small:
+                        self._edge_label(p1, p2, w, 0.3)
+            if layer.get("use_bias", True) and len(biases[i]):
+                bx, by = i * COLUMN_GAP, top - ROW_GAP
+                scene.addItem(BiasItem(i, bx, by))
+                for j, p2 in columns[i + 1]:
+                    b = float(biases[i][j])
+                    key = ("bias", i, j)
+                    edge = EdgeItem(key, bx + 13, by, p2.x() - 15, p2.y(), b, self._width(b, scale), faint)
+                    edge.setToolTip(self._bias_tip(i, j, b, tr))
+                    edge.setOpacity(0.75)
+                    scene.addItem(edge)
+                    self.edges[key] = edge
+                    if small:
+                        self._edge_label(QPointF(bx, by), p2, b, 0.55)
+        self._buttons(sizes, top)
+        bottom = max(len(visible_units(n)) for n in sizes) * ROW_GAP / 2
+        scene.setSceneRect(QRectF(-90, top - 130, (n_cols - 1) * COLUMN_GAP + 180, bottom - top + 210))
+        self._syncing = False
+        self._show_selection(self.doc.selection)
+        if not self._fitted:
+            self.fit()
+
+    def _header(self, c: int, n: int, x: float, y: float) -> None:
+        spec = self.doc.project.network_spec
+        if c == 0:
+            text = f"Inputs ({n})"
+        else:
+            layer = spec["layers"][c - 1]
+            act = layer["activation"] if isinstance(layer["activation"], str) else layer["activation"]["name"]
+            name = "Output" if c == len(spec["layers"]) else f"Hidden {c}"
+            extras = []
+            if layer.get("norm"):
+                extras.append(f"{layer['norm']} norm")
+            if layer.get("residual"):
+                extras.append("+ skip")
+            if layer.get("dropout"):
+                extras.append(f"dropout {layer['dropout']:g}")
+            text = f"{name} · {act} ({n})" + ("".join(f"\n{e}" for e in extras) if extras else "")
+        item = HeaderItem(c, text, x, y)
+        self.scene().addItem(item)
+        self.headers[("layer", c)] = item
+
+    def _buttons(self, sizes, top) -> None:
+        scene = self.scene()
+        n_layers = len(sizes) - 1
+        bottom = max(len(visible_units(n)) for n in sizes) * ROW_GAP / 2 + 10
+        for c, n in enumerate(sizes):
+            x = c * COLUMN_GAP
+            i = c - 1
+            plus = ButtonItem("+", "Add a neuron to this layer", lambda i=i: self.editor.add_neuron(i),
+                              x - 16, bottom + 12, f"add_neuron_{c}")
+            minus = ButtonItem("−", "Remove this layer's last neuron",
+                               lambda i=i, n=n: self.editor.remove_neuron(i, n - 1), x + 16, bottom + 12,
+                               f"remove_neuron_{c}")
+            for b in (plus, minus):
+                scene.addItem(b)
+                self.buttons[b.name] = b
+            if c < n_layers:
+                ins = ButtonItem("+ layer", "Insert a hidden layer here",
+                                 lambda c=c: self.editor.insert_layer(c), x + COLUMN_GAP / 2, bottom + 12,
+                                 f"insert_layer_{c}")
+                scene.addItem(ins)
+                self.buttons[ins.name] = ins
+
+    def _edge_label(self, p1: QPointF, p2: QPointF, value: float, t: float) -> None:
+        item = self.scene().addSimpleText(fmt(value, 4))
+        item.setBrush(theme.sign_color(value))
+        br = item.boundingRect()
+        x = p1.x() + (p2.x() - p1.x()) * t
+        y = p1.y() + (p2.y() - p1.y()) * t
+        item.setPos(x - br.width() / 2, y - br.height() - 2)
+        item.setZValue(1)
+
+    @staticmethod
+    def _weight_scale(weights, biases) -> float:
+        values = np.concatenate([np.abs(w).ravel() for w in weights] + [np.abs(b) for b in biases])
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            return 1.0
+        return float(np.percentile(finite, 95)) or 1.0
+
+    @staticmethod
+    def _width(value: float, scale: float) -> float:
+        if not np.isfinite(value):
+            return 4.0
+        return 0.6 + 4.4 * min(abs(value) / scale, 1.0)
+
+    # -- tooltips --------------------------------------------------------------------
+    def _neuron_tip(self, c, unit, tr) -> str:
+        spec = self.doc.project.network_spec
+        if c == 0:
+            lines = [f"Input X{unit + 1}"]
+            if tr is not None:
+                lines.append(f"value {fmt(tr.X[0, unit])} (first sample)")
+            return "\n".join(lines)
+        i = c - 1
+        layer = spec["layers"][i]
+        lines = [f"Layer {c}, neuron {unit + 1}"]
+        if layer.get("bias") is not None:
+            lines.append(f"bias {fmt(layer['bias'][unit])}")
+        if tr is not None:
+            out = tr.node(f"layers.{i}.act")
+            lines.append(f"activation {fmt(out.value[0, unit])} (first sample)")
+            pre = f"layers.{i}.sum" if f"layers.{i}.sum" in tr.by_name else f"layers.{i}.matmul"
+            g = tr.node(pre).grad
+            if g is not None:
+                lines.append(f"∂E/∂s {fmt(g[0, unit])}")
+        return "\n".join(lines)
+
+    def _weight_tip(self, i, k, j, w, tr) -> str:
+        lines = [f"Weight W{i + 1}[{k + 1},{j + 1}] = {fmt(w)}",
+                 f"from {'input' if i == 0 else 'layer ' + str(i)} unit {k + 1} to layer {i + 1} unit {j + 1}"]
+        if tr is not None:
+            lines.append(f"∂E/∂w {fmt(tr.gradient(f'layers.{i}.weight')[k, j])} (first sample)")
+        return "\n".join(lines)
+
+    def _bias_tip(self, i, j, b, tr) -> str:
+        lines = [f"Bias b{i + 1}[{j + 1}] = {fmt(b)}"]
+        if tr is not None and f"layers.{i}.bias" in tr.by_name:
+            lines.append(f"∂E/∂b {fmt(tr.gradient(f'layers.{i}.bias')[j])} (first sample)")
+        return "\n".join(lines)
+
+    # -- live weights ------------------------------------------------------------------
+    def show_weights(self, params: dict) -> None:
+        """Follow weights during training without rebuilding the scene."""
+        weights = [params[k] for k in sorted((k for k in params if k.endswith(".weight")),
+                                             key=lambda s: int(s.split(".")[1]))]
+        biases = {int(k.split(".")[1]): v for k, v in params.items() if k.endswith(".bias")}
+        scale = self._weight_scale(weights, list(biases.values()))
+        for key, edge in self.edges.items():
+            if key[0] == "edge":
+                _, i, k, j = key
+                value = float(weights[i][k, j])
+            else:
+                _, i, j = key
+                value = float(biases[i][j])
+            edge.value = value
+            edge.base_width = self._width(value, scale)
+            edge.set_highlight(self.doc.selection == key)
+
+    # -- selection -------------------------------------------------------------------------
+    def _scene_selection(self) -> None:
+        if self._syncing:
+            return
+        items = self.scene().selectedItems()
+        key = getattr(items[0], "key", None) if items else None
+        self.doc.select(key)
+
+    def _show_selection(self, key) -> None:
+        self._syncing = True
+        for collection in (self.neurons, self.edges, self.headers):
+            for k, item in collection.items():
+                on = k == key
+                item.set_highlight(on)
+                if item.isSelected() != on:
+                    item.setSelected(on)
+        self._syncing = False
+
+    # -- keys, menus, zoom ------------------------------------------------------------------
+    def keyPressEvent(self, event):
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.delete_selection()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def delete_selection(self) -> bool:
+        key = self.doc.selection
+        if not key:
+            return False
+        if key[0] == "neuron":
+            return self.editor.remove_neuron(key[1] - 1, key[2])
+        if key[0] == "layer" and key[1] > 0:
+            return self.editor.remove_layer(key[1] - 1)
+        return False
+
+    def contextMenuEvent(self, event):
+        item = self.itemAt(event.pos())
+        while item is not None and not hasattr(item, "key"):
+            item = item.parentItem()
+        key = getattr(item, "key", None)
+        menu = self.context_menu(key)
+        if menu is not None:
+            menu.exec(event.globalPos())
+
+    def context_menu(self, key) -> QMenu | None:
+        if not key or key[0] not in ("neuron", "layer"):
+            return None
+        c = key[1]
+        i = c - 1
+        n_layers = len(self.doc.project.network_spec["layers"])
+        menu = QMenu(self)
+        menu.addAction("Add neuron", lambda: self.editor.add_neuron(i))
+        if key[0] == "neuron":
+            menu.addAction("Remove this neuron", lambda: self.editor.remove_neuron(i, key[2]))
+        menu.addSeparator()
+        if c < n_layers:
+            menu.addAction("Insert layer after", lambda: self.editor.insert_layer(c))
+        if c > 0:
+            menu.addAction("Insert layer before", lambda: self.editor.insert_layer(c - 1))
+        if 0 < c < n_layers:
+            menu.addAction("Remove layer", lambda: self.editor.remove_layer(i))
+        if c > 0:
+            sub = QMenu("Activation", menu)
+            menu.addMenu(sub)
+            for name in ACTIVATIONS:
+                if name == "softmax" and c != n_layers:
+                    continue
+                act = QAction(name, sub)
+                act.triggered.connect(lambda _=False, name=name: self.editor.set_layer_option(i, "activation", name))
+                sub.addAction(act)
+        return menu
+
+    def wheelEvent(self, event):
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    def zoom(self, factor: float) -> None:
+        current = self.transform().m11()
+        factor = min(max(current * factor, 0.05), 8.0) / current
+        self.scale(factor, factor)
+        self._fitted = True
+        self.zoomChanged.emit(self.transform().m11())
+
+    def fit(self) -> None:
+        self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        if self.transform().m11() > 1.6:
+            self.resetTransform()
+            self.scale(1.6, 1.6)
+        self.zoomChanged.emit(self.transform().m11())
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        if not self._fitted:
+            self.fit()
+

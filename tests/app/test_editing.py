@@ -1,0 +1,162 @@
+"""Drawing and editing the network with the mouse, keys and the inspector."""
+
+from PySide6.QtCore import Qt
+
+from .helpers import click_edge, click_item
+
+
+def units(w):
+    spec = w.doc.project.network_spec
+    return [spec["inputs"]] + [layer["units"] for layer in spec["layers"]]
+
+
+def test_add_and_remove_neurons_with_the_layer_buttons(qtbot, make_window):
+    w = make_window("xor")
+    canvas = w.canvas
+    click_item(qtbot, canvas, canvas.buttons["add_neuron_1"])
+    assert units(w) == [2, 5, 1]
+    assert w.doc.modified and w.windowTitle().startswith("Untitled*")
+    click_item(qtbot, canvas, canvas.buttons["remove_neuron_1"])
+    click_item(qtbot, canvas, canvas.buttons["remove_neuron_1"])
+    assert units(w) == [2, 3, 1]
+    # The layer keeps the weights of the neurons that stayed.
+    w.doc.undo_stack.undo()
+    w.doc.undo_stack.undo()
+    assert units(w) == [2, 5, 1]
+    w.doc.undo_stack.undo()
+    assert units(w) == [2, 4, 1] and not w.doc.modified
+
+
+def test_insert_and_remove_a_layer(qtbot, make_window):
+    w = make_window("xor")
+    before = w.doc.project.network_spec["layers"][0]["weight"]
+    click_item(qtbot, w.canvas, w.canvas.buttons["insert_layer_1"])
+    assert units(w) == [2, 4, 4, 1]
+    assert w.doc.project.network_spec["layers"][0]["weight"] == before
+    click_item(qtbot, w.canvas, w.canvas.headers[("layer", 2)])
+    assert w.doc.selection == ("layer", 2)
+    w.canvas.setFocus()
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Delete)
+    assert units(w) == [2, 4, 1]
+    assert w.doc.project.network_spec["layers"][0]["weight"] == before
+
+
+def test_delete_key_removes_the_selected_neuron(qtbot, make_window):
+    w = make_window("xor")
+    w1 = w.doc.project.network_spec["layers"][1]["weight"]
+    click_item(qtbot, w.canvas, w.canvas.neurons[("neuron", 1, 1)])
+    assert w.doc.selection == ("neuron", 1, 1)
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Delete)
+    assert units(w) == [2, 3, 1]
+    # Neuron 2's outgoing weight is gone; the others are kept in order.
+    assert w.doc.project.network_spec["layers"][1]["weight"] == [w1[0], w1[2], w1[3]]
+
+
+def test_context_menu_offers_layer_actions(qtbot, make_window):
+    w = make_window("xor")
+    menu = w.canvas.context_menu(("neuron", 1, 0))
+    texts = [a.text() for a in menu.actions()]
+    assert {"Add neuron", "Remove this neuron", "Insert layer after", "Insert layer before",
+            "Remove layer", "Activation"} <= set(texts)
+    act_menu = next(a for a in menu.actions() if a.text() == "Activation").menu()
+    relu = next(a for a in act_menu.actions() if a.text() == "relu")
+    relu.trigger()
+    assert w.doc.project.network_spec["layers"][0]["activation"] == "relu"
+    assert "Hidden 1 · relu" in w.canvas.headers[("layer", 1)].text()
+
+
+def test_typing_a_weight_in_the_inspector(qtbot, make_window):
+    w = make_window("worked_example")
+    click_edge(qtbot, w.canvas, w.canvas.edges[("edge", 0, 0, 0)])
+    assert w.doc.selection == ("edge", 0, 0, 0)
+    assert w.inspector.selection_box.title() == "Weight W1[1,1]"
+    edit = w.inspector.controls["value"]
+    assert edit.text() == "0.5"
+    edit.selectAll()
+    qtbot.keyClicks(edit, "0.75")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert w.doc.project.network_spec["layers"][0]["weight"][0][0] == 0.75
+    assert "0.75" in w.canvas.edges[("edge", 0, 0, 0)].toolTip()
+
+
+def test_a_typed_value_that_is_not_a_number_is_refused(qtbot, make_window):
+    w = make_window("worked_example")
+    w.doc.select(("bias", 0, 0))
+    edit = w.inspector.controls["value"]
+    edit.selectAll()
+    qtbot.keyClicks(edit, "abc")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert not w.inspector.errors["value"].isHidden()
+    assert "is not a number" in w.inspector.errors["value"].text()
+    assert w.doc.project.network_spec["layers"][0]["bias"] == [1.83]
+    assert not w.doc.modified
+
+
+def test_refused_change_shows_the_reason_next_to_the_control(qtbot, make_window):
+    w = make_window("xor")
+    w.doc.select(("layer", 1))
+    check = w.inspector.controls["residual"]
+    check.click()
+    label = w.inspector.errors["residual"]
+    assert "needs units == fan_in" in label.text()
+    assert not label.isHidden()
+    assert not w.inspector.controls["residual"].isChecked()
+    assert not w.doc.modified
+    assert "Not possible" in w.statusBar().currentMessage()
+
+
+def test_layer_options_from_the_inspector(qtbot, make_window):
+    w = make_window("xor")
+    w.doc.select(("layer", 1))
+    combo = w.inspector.controls["activation"]
+    combo.setCurrentText("elu")
+    combo.activated.emit(combo.currentIndex())
+    assert w.doc.project.network_spec["layers"][0]["activation"] == "elu"
+    spin = w.inspector.controls["units"]
+    spin.setValue(6)
+    spin.editingFinished.emit()
+    assert units(w) == [2, 6, 1]
+    w.inspector.controls["norm"].setCurrentText("batch")
+    w.inspector.controls["norm"].activated.emit(1)
+    assert w.doc.project.network_spec["layers"][0]["norm"] == "batch"
+    assert w.doc.undo_stack.count() == 3
+
+
+def test_loss_change_that_does_not_fit_is_refused(qtbot, make_window):
+    w = make_window("xor")
+    w.inspector.loss.setCurrentText("cross_entropy")
+    w.inspector.loss.activated.emit(w.inspector.loss.currentIndex())
+    assert w.doc.project.network_spec["loss"] == "binary_cross_entropy"
+    assert "softmax" in w.inspector.network_error.text()
+
+
+def test_hover_tooltips_show_values(qtbot, make_window):
+    w = make_window("worked_example")
+    tip = w.canvas.neurons[("neuron", 1, 0)].toolTip()
+    assert "activation 0.874352143" in tip and "bias 1.83" in tip
+    assert "∂E/∂w 0.009276093" in w.canvas.edges[("edge", 0, 0, 0)].toolTip()
+    assert "∂E/∂b 0.092760926" in w.canvas.edges[("bias", 0, 0)].toolTip()
+
+
+def test_wide_layers_collapse(qtbot, make_window):
+    from backprop_viz.session.project import Project
+    spec = {"format": "backprop-viz/network", "version": 1, "inputs": 784,
+            "layers": [{"units": 128, "activation": "relu"}, {"units": 10, "activation": "softmax"}],
+            "loss": "cross_entropy"}
+    w = make_window(project=Project(spec))
+    assert len(w.canvas.neurons) == 20 + 20 + 10   # first and last 10 of each wide layer
+    assert len(w.canvas.edges) == 20 * 20 + 20 * 10 + 20 + 10
+    edge = w.canvas.edges[("edge", 0, 0, 0)]
+    assert edge.faint and edge.pen().color().alpha() < 100
+    assert w.stepper_panel.stepper.level == "layer"
+
+
+def test_undo_redo_actions_follow_the_stack(qtbot, make_window):
+    w = make_window("xor")
+    assert not w.act_undo.isEnabled()
+    w.editor.add_neuron(0)
+    assert w.act_undo.isEnabled() and "Add neuron" in w.act_undo.text()
+    w.act_undo.trigger()
+    assert units(w) == [2, 4, 1] and w.act_redo.isEnabled()
+    w.act_redo.trigger()
+    assert units(w) == [2, 5, 1]
