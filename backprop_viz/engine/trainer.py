@@ -75,6 +75,7 @@ class Trainer:
         self.epoch = 0
         self._cursor = 0
         self._perm = None
+        self._perm_ready = False
         self._epoch_losses: list[float] = []
         self.val_loss = None
         self._best = math.inf
@@ -82,6 +83,7 @@ class Trainer:
         self.stopped = None          # reason training should stop, e.g. "early_stopping"
         self.diverged = None         # first non-finite report
         self.last_pass = None        # the graph of the last step, for inspection
+        self.last_batch = None       # (X, T) of the last step
         self._layer_weights = [net.params[n] for n in net.weight_names]
 
     # -- settings that may change between steps ------------------------------
@@ -110,8 +112,9 @@ class Trainer:
         n = self.n_train
         if self.batch_size is None or self.batch_size >= n:
             return self.X, self.T, True
-        if self._cursor == 0:
+        if self._cursor == 0 and not self._perm_ready:
             self._perm = self._batch_rng.permutation(n) if self.shuffle else np.arange(n)
+        self._perm_ready = False
         idx = self._perm[self._cursor:self._cursor + self.batch_size]
         self._cursor += self.batch_size
         end = self._cursor >= n
@@ -119,10 +122,23 @@ class Trainer:
             self._cursor = 0
         return self.X[idx], self.T[idx], end
 
+    def peek_batch(self):
+        """(X, T) the next step will use, without advancing."""
+        n = self.n_train
+        if self.batch_size is None or self.batch_size >= n:
+            return self.X, self.T
+        if self._cursor == 0:
+            # The next permutation is not drawn yet: draw it now and keep it.
+            self._perm = self._batch_rng.permutation(n) if self.shuffle else np.arange(n)
+            self._perm_ready = True
+        idx = self._perm[self._cursor:self._cursor + self.batch_size]
+        return self.X[idx], self.T[idx]
+
     # -- one update -----------------------------------------------------------------
     def step(self) -> dict:
         net = self.net
         X, T, epoch_end = self._next_batch()
+        self.last_batch = (X, T)
         self.steps += 1
         # Overflow is expected in a diverging run and reported in the record.
         with np.errstate(all="ignore"):
@@ -168,9 +184,10 @@ class Trainer:
         norms = []
         ratios = []
         for w, old in zip(self._layer_weights, before):
-            wn = _norm(w)
-            norms.append(wn)
-            ratios.append(_norm(w - old) / wn if wn > 0 else 0.0)
+            norms.append(_norm(w))
+            # Relative to the weights before the step (the usual ~1e-3 rule of thumb).
+            old_norm = _norm(old)
+            ratios.append(_norm(w - old) / old_norm if old_norm > 0 else 0.0)
         record["weight_norms"] = norms
         record["update_ratios"] = ratios
         self._epoch_losses.append(loss)
@@ -185,7 +202,8 @@ class Trainer:
         record["epoch_loss"] = float(np.mean(self._epoch_losses))
         self._epoch_losses = []
         if self.X_val is not None:
-            self.val_loss = self.net.loss(self.X_val, self.T_val)
+            with np.errstate(all="ignore"):
+                self.val_loss = self.net.loss(self.X_val, self.T_val)
             record["val_loss"] = self.val_loss
         self.optimizer.lr = scheduled_lr(self.schedule, self.base_lr, self.epoch)
         if self.early_stopping is not None:
@@ -198,6 +216,19 @@ class Trainer:
                 if self._bad_epochs >= self.early_stopping["patience"]:
                     self.stopped = "early_stopping"
                     record["stopped"] = "early_stopping"
+
+    def accuracy(self, X, T) -> float | None:
+        """Share of samples classified right, for classification losses (else None)."""
+        loss = self.net.spec.loss
+        if loss not in ("cross_entropy", "binary_cross_entropy", "hinge"):
+            return None
+        with np.errstate(all="ignore"):
+            Y = self.net.predict(X)
+        if loss == "cross_entropy":
+            return float(np.mean(Y.argmax(axis=1) == T.argmax(axis=1)))
+        if loss == "hinge":
+            return float(np.mean(np.sign(Y) == np.sign(T)))
+        return float(np.mean((Y > 0.5) == (T > 0.5)))
 
     def run_epoch(self) -> list[dict]:
         """Updates until the current epoch ends (or a step goes non-finite)."""

@@ -1,0 +1,130 @@
+"""Gradient health: per-layer statistics and a diagnosis in words.
+
+The thresholds (documented in README):
+- diverged: a non-finite loss or gradient.
+- exploding: a layer's weight-gradient norm above ``EXPLODING_NORM`` (1e3), or a
+  layer whose update changes its weights by more than ``EXPLODING_UPDATE``
+  (100 %) of their norm in one step.
+- vanishing: the first layer's gradient norm below ``VANISHING_RATIO`` (1e-4)
+  times the largest layer's, or more than ``SATURATED_SHARE`` (90 %) of a
+  layer's sigmoid/tanh units saturated, or of its ReLU units dead.
+- healthy: none of these.
+
+A sigmoid unit is saturated where its output is below 0.02 or above 0.98
+(its derivative under 0.02); a tanh unit where |output| > 0.97 (derivative
+under 0.06). A ReLU unit is dead when it outputs 0 for every sample of the
+batch. Shares are over all (sample, unit) pairs of the batch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+EXPLODING_NORM = 1e3
+EXPLODING_UPDATE = 1.0
+VANISHING_RATIO = 1e-4
+SATURATED_SHARE = 0.9
+
+HEALTHY, VANISHING, EXPLODING, DIVERGED = "healthy", "vanishing", "exploding", "diverged"
+
+
+@dataclass
+class LayerHealth:
+    activation: str
+    grad_norm: float
+    weight_norm: float
+    update_ratio: float
+    saturated: float | None = None   # share of saturated sigmoid/tanh outputs
+    dead: float | None = None        # share of ReLU units dead on the whole batch
+
+
+@dataclass
+class Health:
+    state: str
+    evidence: list[str] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    layers: list[LayerHealth] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        return self.state if not self.evidence else f"{self.state}: {self.evidence[0]}"
+
+
+def unit_statistics(activation: str, output: np.ndarray) -> tuple[float | None, float | None]:
+    """(saturated share, dead share) of one layer's activation outputs."""
+    if output is None or output.size == 0:
+        return None, None
+    if activation == "sigmoid":
+        return float(np.mean((output < 0.02) | (output > 0.98))), None
+    if activation == "tanh":
+        return float(np.mean(np.abs(output) > 0.97)), None
+    if activation == "relu":
+        return None, float(np.mean(np.all(output <= 0, axis=0)))
+    return None, None
+
+
+def layer_health(net, record: dict, last_pass=None) -> list[LayerHealth]:
+    out = []
+    for i, layer in enumerate(net.spec.layers):
+        act = layer.activation.name
+        sat = dead = None
+        if last_pass is not None and i < len(last_pass.layers):
+            sat, dead = unit_statistics(act, last_pass.layers[i]["act"].value)
+        out.append(LayerHealth(act, record["grad_norms"][i], record["weight_norms"][i],
+                               record["update_ratios"][i], sat, dead))
+    return out
+
+
+def diagnose(net, record: dict, last_pass=None) -> Health:
+    layers = layer_health(net, record, last_pass)
+    if record.get("nonfinite"):
+        nf = record["nonfinite"]
+        where = f"layer {nf['layer'] + 1} " if nf.get("layer") is not None else ""
+        return Health(DIVERGED, [f"the {nf['phase']} pass went non-finite at {where}node {nf['node']} "
+                                 f"({nf['op']}) in step {nf['step']}"],
+                      ["lower the learning rate", "clip the gradient norm (clip_grad_norm)",
+                       "use smaller initial weights"], layers)
+    norms = [lh.grad_norm for lh in layers]
+    evidence, suggestions = [], []
+    state = HEALTHY
+    big = max(norms) if norms else 0.0
+    for i, lh in enumerate(layers):
+        if not math.isfinite(lh.grad_norm) or lh.grad_norm > EXPLODING_NORM:
+            evidence.append(f"layer {i + 1} gradient norm is {lh.grad_norm:.3g} (above {EXPLODING_NORM:g})")
+            state = EXPLODING
+            break
+    for i, lh in enumerate(layers):
+        if lh.update_ratio > EXPLODING_UPDATE:
+            size = f"{lh.update_ratio:.3g}×" if lh.update_ratio >= 10 else f"{lh.update_ratio:.0%} of"
+            evidence.append(f"one update changes layer {i + 1}'s weights by {size} their size")
+            state = EXPLODING
+            break
+    if state == EXPLODING:
+        suggestions = ["lower the learning rate", "clip the gradient norm (clip_grad_norm)",
+                       "use smaller initial weights (xavier or he init)", "add batch norm"]
+        return Health(state, evidence, suggestions, layers)
+    if len(norms) > 1 and big > 0:
+        first = norms[0]
+        ratio = first / big
+        if ratio < VANISHING_RATIO:
+            top = norms.index(big)
+            evidence.append(f"layer 1 gradient is {ratio:.0e} × layer {top + 1}'s")
+            state = VANISHING
+    for i, lh in enumerate(layers):
+        if lh.saturated is not None and lh.saturated > SATURATED_SHARE:
+            evidence.append(f"{lh.saturated:.0%} of {lh.activation} units in layer {i + 1} saturated")
+            state = VANISHING
+        if lh.dead is not None and lh.dead > SATURATED_SHARE:
+            evidence.append(f"{lh.dead:.0%} of ReLU units in layer {i + 1} dead")
+            state = VANISHING
+    if state == VANISHING:
+        acts = {lh.activation for lh in layers[:-1]}
+        if acts & {"sigmoid", "tanh"}:
+            suggestions.append("use relu with he init in the hidden layers")
+        if any(lh.dead and lh.dead > SATURATED_SHARE for lh in layers):
+            suggestions += ["use leaky_relu", "lower the learning rate"]
+        suggestions += ["add residual connections", "add batch norm"]
+    return Health(state, evidence, suggestions, layers)
