@@ -2,4 +2,7 @@ import sys
 
 from .cli import main
 
-sys.exit(main())
+# Guarded: the training process is started with "spawn", which imports the
+# main module again under another name.
+if __name__ == "__main__":
+    sys.exit(main())

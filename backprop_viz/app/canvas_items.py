@@ -90,13 +90,18 @@ class EdgeItem(QGraphicsLineItem):
 
     def shape(self) -> QPainterPath:
         # A thin line is hard to hit; give it a comfortable 8 px target.
+        # Cached: Qt asks for it on every repaint and hover.
+        key = (self.line(), self.base_width)
+        if getattr(self, "_shape_key", None) == key:
+            return self._shape
         path = QPainterPath()
         line = self.line()
         path.moveTo(line.p1())
         path.lineTo(line.p2())
         stroker = QPainterPathStroker()
         stroker.setWidth(max(8.0, self.base_width + 4))
-        return stroker.createStroke(path)
+        self._shape_key, self._shape = key, stroker.createStroke(path)
+        return self._shape
 
 
 class BiasItem(QGraphicsRectItem):

@@ -56,7 +56,9 @@ class Editor(QObject):
         return self._edit(f"Set {key}", edits.set_layer_option, layer, key, value)
 
     def set_network_option(self, key: str, value) -> bool:
-        return self._edit(f"Set {key}", edits.set_network_option, key, value)
+        # Regularisation may change while training runs (at the next update).
+        return self._edit(f"Set {key}", edits.set_network_option, key, value,
+                          structural=key not in ("l1", "l2"))
 
     # -- values ------------------------------------------------------------------------
     def set_value(self, name: str, index: tuple, value: float) -> bool:

@@ -94,8 +94,10 @@ class FormulaPanel(QWidget):
             lines.append(f"{n.name} is not on a path to the loss.")
         else:
             g = np.asarray(n.grad)
+            with np.errstate(all="ignore"):
+                norm = float(np.sqrt(np.sum(np.square(g, dtype=float))))
             lines.append(f"∂E/∂{n.name}: shape {'×'.join(map(str, g.shape)) or 'scalar'}, "
-                         f"norm {fmt(float(np.linalg.norm(g)), self.digits)}")
+                         f"norm {fmt(norm, self.digits)}")
             flat = g.reshape(-1)
             for i, value in enumerate(flat[:24]):
                 idx = np.unravel_index(i, g.shape) if g.ndim else ()

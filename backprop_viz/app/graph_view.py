@@ -206,7 +206,9 @@ class GraphView(QGraphicsView):
         a = np.asarray(v)
         if a.size == 1:
             return fmt(float(a.reshape(-1)[0]), self.digits)
-        return f"{a.size} values, ‖·‖ {fmt(float(np.linalg.norm(a)), 4)}"
+        with np.errstate(all="ignore"):
+            norm = float(np.sqrt(np.sum(np.square(a, dtype=float))))
+        return f"{a.size} values, ‖·‖ {fmt(norm, 4)}"
 
     # -- selection and paths ------------------------------------------------------------------
     def _on_selection(self) -> None:
@@ -257,7 +259,8 @@ class GraphView(QGraphicsView):
 def _magnitude(g) -> float:
     import numpy as np
     a = np.asarray(g, dtype=float)
-    return float(np.sqrt(np.mean(a * a))) if a.size else 0.0
+    with np.errstate(all="ignore"):
+        return float(np.sqrt(np.mean(a * a))) if a.size else 0.0
 
 
 def _short(name: str) -> str:

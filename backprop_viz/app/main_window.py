@@ -7,7 +7,7 @@ import os
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QWidget
 
 from ..engine import SpecError
 from ..engine.files import write_text_atomic
@@ -20,7 +20,11 @@ from .editor import Editor
 from .icons import icon
 from .inspector import InspectorPanel
 from .network_canvas import NetworkCanvas
+from .data_panel import DataPanel
+from .plots_panel import PlotsPanel
 from .stepper_panel import StepperPanel
+from .training_controller import DIVERGED, RUNNING, TrainingController
+from .training_panel import TrainingPanel
 from .settings import app_settings, recovery_path
 
 AUTOSAVE_IDLE_MS = 30_000
@@ -73,14 +77,102 @@ class MainWindow(QMainWindow):
             old.deleteLater()
 
     def _install_panels(self) -> None:
+        first = not self.docks
+        if getattr(self, "training", None) is not None:
+            self.training.deleteLater()
+        self.training = TrainingController(self.doc, self)
         self.inspector = InspectorPanel(self.doc, self.editor)
         self._dock("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.training_panel = TrainingPanel(self.doc, self.training)
+        self._dock("training", "Training", self.training_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.data_panel = DataPanel(self.doc)
+        self._dock("data", "Data", self.data_panel, Qt.DockWidgetArea.LeftDockWidgetArea, scroll=False)
         self.stepper_panel = StepperPanel(self.doc)
         self._dock("stepper", "Computational graph and stepper", self.stepper_panel,
                    Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.plots = PlotsPanel()
+        self._dock("plots", "Live plots", self.plots, Qt.DockWidgetArea.BottomDockWidgetArea, scroll=False)
+        if first:
+            self.tabifyDockWidget(self.docks["training"], self.docks["inspector"])
+            self.splitDockWidget(self.docks["stepper"], self.docks["plots"], Qt.Orientation.Horizontal)
+            self.docks["training"].raise_()
+        self._wire_training()
 
-    def _dock(self, name: str, title: str, widget: QWidget, area) -> QDockWidget:
+    def _wire_training(self) -> None:
+        t = self.training
+        t.historyReset.connect(self._history_reset)
+        t.snapshot.connect(self._snapshot)
+        t.stateChanged.connect(self._training_state)
+        t.failed.connect(self._training_failed)
+        self.training_panel.walkRequested.connect(self.walk_next_update)
+        self.plots.alert.openStepRequested.connect(self.open_diverged_step)
+        self._last_canvas_update = 0.0
+        from ..engine import Network
+        net = Network.from_dict(self.doc.project.network_spec)
+        self._history_reset(t.history, [la.activation for la in net.spec.layers])
+
+    def _history_reset(self, history, activations) -> None:
+        self.plots.set_history(history, activations)
+        self.show_progress(self.training.epoch, self.training.steps, None, "not measured")
+
+    def _snapshot(self, snap) -> None:
+        import time
+        self.plots.show_snapshot(snap)
+        if snap.boundary is not None:
+            self.data_panel.show_boundary(snap.boundary)
+        now = time.perf_counter()
+        if now - self._last_canvas_update > 0.05 or not self.training.is_running:
+            self.canvas.show_weights(snap.params)
+            self._last_canvas_update = now
+        self.show_progress(snap.epoch, snap.step, snap.loss, snap.health.summary)
+
+    def _training_state(self, state: str) -> None:
+        running = state == RUNNING
+        self.editor.locked_reason = "pause training to change the network" if running else None
+        self.stepper_panel.frozen = running
+        self.act_train.setText("&Pause" if running else "&Train")
+        ic = icon("fa6s.pause" if running else "fa6s.play")
+        if ic is not None:
+            self.act_train.setIcon(ic)
+        for act in (self.act_step, self.act_step_epoch):
+            act.setEnabled(not running)
+        if state == DIVERGED:
+            self.statusBar().showMessage("Training diverged: see the alert in Live plots", 8000)
+        if not running:
+            self.stepper_panel.rebuild()
+
+    def _training_failed(self, message: str) -> None:
+        self.statusBar().showMessage(f"Training stopped: {message}", 10000)
+        dialogs.error(self, "Training stopped", f"Training stopped with an error:\n\n{message}\n\n"
+                                                "The app keeps working; Reset starts afresh.")
+
+    def walk_next_update(self) -> None:
+        """The stepper walks exactly the update training would make next."""
+        self._walk("next")
+
+    def open_diverged_step(self) -> None:
+        """The stepper walks the step that went non-finite."""
+        self._walk("last")
+
+    def _walk(self, which: str) -> None:
+        try:
+            net, X, T = self.training.batch(which)
+        except SpecError as exc:
+            self._training_failed(str(exc))
+            return
+        self.stepper_panel.show_training_step(net, X, T)
+        self.docks["stepper"].show()
+        self.docks["stepper"].raise_()
+
+    def _dock(self, name: str, title: str, widget: QWidget, area, scroll: bool = True) -> QDockWidget:
         dock = self.docks.get(name)
+        if scroll:
+            # A scroll area lets a panel shrink below its natural size on small screens.
+            area_widget = QScrollArea()
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QScrollArea.Shape.NoFrame)
+            area_widget.setWidget(widget)
+            widget = area_widget
         if dock is None:
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{name}")
@@ -131,9 +223,15 @@ class MainWindow(QMainWindow):
         self.act_zoom_out = self._action("Zoom &out", lambda: self.canvas.zoom(0.8), K.ZoomOut,
                                          "fa6s.magnifying-glass-minus")
         self.act_fit = self._action("&Fit to window", lambda: self.canvas.fit(), "Ctrl+0", "fa6s.expand")
-        self.act_reset = self._action("&Reset weights", self.reset_weights, "Ctrl+R", "fa6s.arrows-rotate",
-                                      "Re-initialise the weights from the seed")
+        self.act_reset = self._action("&Reset", self.reset_weights, "Ctrl+R", "fa6s.arrows-rotate",
+                                      "Re-initialise the weights from the seed and clear the run (Ctrl+R)")
         self.act_delete = self._action("&Delete selection", lambda: self.canvas.delete_selection())
+        self.act_train = self._action("&Train", lambda: self.training.toggle(), "F5", "fa6s.play",
+                                      "Train / pause (F5)")
+        self.act_step = self._action("&Step", lambda: self.training.step_once(), "F10", "fa6s.forward-step",
+                                     "One update (F10)")
+        self.act_step_epoch = self._action("Step &epoch", lambda: self.training.step_epoch(), "Shift+F10",
+                                           "fa6s.forward", "One epoch (Shift+F10)")
 
     def _rebind_undo(self) -> None:
         """Point Undo/Redo at the current document's stack."""
@@ -172,7 +270,9 @@ class MainWindow(QMainWindow):
         e.addAction(self.act_redo)
         e.addSeparator()
         e.addAction(self.act_delete)
-        e.addAction(self.act_reset)
+        t = bar.addMenu("&Training")
+        for act in (self.act_train, self.act_step, self.act_step_epoch, self.act_reset):
+            t.addAction(act)
         self.view_menu = bar.addMenu("&View")
         self.view_menu.addAction(self.act_zoom_in)
         self.view_menu.addAction(self.act_zoom_out)
@@ -185,7 +285,8 @@ class MainWindow(QMainWindow):
         tb = self.addToolBar("Main")
         tb.setObjectName("mainToolbar")
         for act in (self.act_new, self.act_open, self.act_save, None, self.act_undo, self.act_redo, None,
-                    self.act_reset, None, self.act_zoom_in, self.act_zoom_out, self.act_fit):
+                    self.act_train, self.act_step, self.act_step_epoch, self.act_reset, None,
+                    self.act_zoom_in, self.act_zoom_out, self.act_fit):
             if act is None:
                 tb.addSeparator()
             else:
@@ -231,7 +332,9 @@ class MainWindow(QMainWindow):
         self.discard_recovery()
 
     def before_document_change(self) -> None:
-        """Hook for panels that must stop work (training) before the document goes."""
+        """Training stops and its thread is joined before the document goes."""
+        if self.doc is not None and getattr(self, "training", None) is not None:
+            self.training.shutdown()
 
     def open_dialog(self) -> bool:
         path = dialogs.open_path(self, "Open project or network", self._last_folder())
@@ -319,7 +422,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(files))
 
     def reset_weights(self) -> None:
-        self.editor.reinitialise()
+        self.training.reset()
 
     # -- recovery -------------------------------------------------------------------------
     def write_recovery(self) -> None:
@@ -373,8 +476,15 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
         else:
-            # First start: the graph and stepper get half the height, the plots a third of the width.
-            self.resizeDocks([self.docks["stepper"]], [int(self.height() * 0.5)], Qt.Orientation.Vertical)
+            self.default_layout()
+            QTimer.singleShot(0, self.default_layout)
+
+    def default_layout(self) -> None:
+        """First start: the canvas in the middle keeps the most room."""
+        w, h = self.width(), self.height()
+        self.resizeDocks([self.docks["data"], self.docks["training"]], [int(w * 0.24), int(w * 0.26)],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["stepper"]], [int(h * 0.45)], Qt.Orientation.Vertical)
 
     def save_layout(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())

@@ -86,7 +86,9 @@ class StepperPanel(QWidget):
         return act, btn
 
     def _controls(self):
+        rows = QVBoxLayout()
         row = QHBoxLayout()
+        rows.addLayout(row)
         specs = [
             ("Restart", "fa6s.backward-fast", self.restart, "Ctrl+Home", "Back to the start of the pass", "restartButton"),
             ("Back", "fa6s.backward-step", self.step_back, "Alt+Left", "Undo the last step", "backButton"),
@@ -101,6 +103,9 @@ class StepperPanel(QWidget):
             act, btn = self._button(text, ic, slot, key, tip, name)
             self.actions_by_name[name] = act
             row.addWidget(btn)
+        row.addStretch(1)
+        row = QHBoxLayout()
+        rows.addLayout(row)
         self.play_act, play_btn = self._button("Play", "fa6s.play", self.toggle_play, "Ctrl+P",
                                                "Step automatically at the chosen speed", "playButton")
         self.play_act.setCheckable(True)
@@ -126,7 +131,7 @@ class StepperPanel(QWidget):
         row.addWidget(QLabel("Level:"))
         row.addWidget(self.level_neuron)
         row.addWidget(self.level_layer)
-        return row
+        return rows
 
     def _sample_row(self):
         row = QHBoxLayout()

@@ -64,3 +64,11 @@ def gradient_color(magnitude: float | None, low: float = 1e-8, high: float = 1.0
 
 def readable_on(color: QColor) -> QColor:
     return QColor("black") if color.lightness() > 140 else QColor("white")
+
+
+def configure_pyqtgraph() -> None:
+    """Plot colours from the palette; call before the first plot is made."""
+    import pyqtgraph as pg
+    dark = is_dark()
+    pg.setConfigOptions(antialias=False, background="#1e1e1e" if dark else "w",
+                        foreground="#dddddd" if dark else "#222222")

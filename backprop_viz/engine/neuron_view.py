@@ -182,6 +182,11 @@ def _forward_text(view: NeuronView, n: NNode, digits: int) -> str:
 
 
 def neuron_view(tr: Trace, max_nodes: int = MAX_NEURON_NODES) -> NeuronView:
+    with np.errstate(all="ignore"):
+        return _neuron_view(tr, max_nodes)
+
+
+def _neuron_view(tr: Trace, max_nodes: int) -> NeuronView:
     net = tr.network
     spec = net.spec
     if tr.X.shape[0] != 1:

@@ -94,6 +94,12 @@ class Trace:
 
 
 def trace(net: Network, X, T, lr: float = 0.01, rng=None) -> Trace:
+    # A diverging network is worth walking too: overflow shows as ∞/NaN, not as warnings.
+    with np.errstate(all="ignore"):
+        return _trace(net, X, T, lr, rng)
+
+
+def _trace(net: Network, X, T, lr: float, rng) -> Trace:
     work = net.copy()  # running statistics must not move: tracing is looking
     X = work.check_inputs(X)
     T = work.check_targets(T, X.shape[0])

@@ -47,10 +47,40 @@ class Snapshot:
 class Control:
     """Thread-safe requests from the GUI: stop, and settings for the next update."""
 
-    def __init__(self):
+    def __init__(self, backpressure: bool = False, hook=None, hook_every_s: float = 0.002):
+        self.backpressure = backpressure
+        # Called every ``hook_every_s`` from the training loop: the training
+        # process reads its pipe there, so stop and settings arrive mid-run.
+        self.hook = hook
+        self.hook_every_s = hook_every_s
+        self._next_hook = 0.0
         self._lock = threading.Lock()
         self._stop = False
         self._changes: dict = {}
+        # Back-pressure: a new snapshot only once the GUI has taken the last one,
+        # so a slow GUI never builds a queue (records are batched meanwhile).
+        self._consumed = threading.Event()
+        self._consumed.set()
+
+    def poll(self) -> None:
+        if self.hook is None:
+            return
+        now = time.perf_counter()
+        if now >= self._next_hook:
+            self._next_hook = now + self.hook_every_s
+            self.hook()
+
+    def consumed(self) -> None:
+        """The GUI has drawn the last snapshot."""
+        self._consumed.set()
+
+    @property
+    def ready(self) -> bool:
+        return self._consumed.is_set()
+
+    def _taken(self) -> None:
+        if self.backpressure:
+            self._consumed.clear()
 
     def request_stop(self) -> None:
         with self._lock:
@@ -126,11 +156,13 @@ class TrainingSession:
         done = 0
         self._rate_mark = (last, self.trainer.steps)
         while True:
+            control.poll()
             changes = control.take_changes()
             if changes:
                 self.apply_settings(changes)
             if control.stop_requested:
                 if pending:
+                    control._taken()
                     yield self.snapshot(pending)
                 return "stopped"
             rec = self.step()
@@ -138,7 +170,8 @@ class TrainingSession:
             done += 1
             finished = rec["nonfinite"] or self.trainer.stopped or (max_steps is not None and done >= max_steps)
             now = time.perf_counter()
-            if finished or now - last >= period:
+            if finished or (now - last >= period and control.ready):
+                control._taken()
                 yield self.snapshot(pending, stopped=self.trainer.stopped, boundary=True if finished else None)
                 pending = []
                 last = now
@@ -213,3 +246,42 @@ def _compact(rec: dict) -> dict:
     keys = ("step", "epoch", "loss", "val_loss", "lr", "grad_norms", "weight_norms", "update_ratios",
             "epoch_end", "nonfinite", "accuracy", "val_accuracy")
     return {k: rec.get(k) for k in keys}
+
+
+def live_changes(old: Project, current_spec: dict, new: Project, ignore_weights: bool = False) -> dict | None:
+    """The settings to apply to a session built from ``old`` (whose network is
+    now ``current_spec``) for the edited project ``new``, or None if they differ
+    in ways that need a new session (structure, weights, data, optimizer,
+    batching). While training runs the document's weights lag behind the
+    session's, so ``ignore_weights`` compares structure only."""
+    old_t, new_t = old.training, new.training
+    changes = {}
+    for key in ("clip_grad_norm", "clip_grad_value"):
+        if old_t[key] != new_t[key]:
+            changes[key] = new_t[key]
+    old_opt = {k: v for k, v in old_t["optimizer"].items() if k != "lr"}
+    new_opt = {k: v for k, v in new_t["optimizer"].items() if k != "lr"}
+    if old_opt != new_opt:
+        return None
+    if old_t["optimizer"]["lr"] != new_t["optimizer"]["lr"]:
+        changes["lr"] = new_t["optimizer"]["lr"]
+    rest = ("batch_size", "schedule", "early_stopping", "seed")
+    if any(old_t[k] != new_t[k] for k in rest) or old.data != new.data:
+        return None
+    spec = new.network_spec
+    for key in ("l1", "l2"):
+        if current_spec[key] != spec[key]:
+            changes[key] = spec[key]
+    if _without(current_spec, ignore_weights) != _without(spec, ignore_weights):
+        return None
+    return changes
+
+
+_VALUES = ("weight", "bias", "gamma", "beta", "running_mean", "running_var")
+
+
+def _without(spec: dict, weights: bool) -> dict:
+    out = {k: v for k, v in spec.items() if k not in ("l1", "l2")}
+    if weights:
+        out["layers"] = [{k: v for k, v in layer.items() if k not in _VALUES} for layer in spec["layers"]]
+    return out

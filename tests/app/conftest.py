@@ -70,3 +70,6 @@ def make_window(qtbot, answers):
     for w in made:
         w.doc.undo_stack.setClean()
         w.close()
+    # Closing a window ends its training process; none may outlive the test.
+    import multiprocessing
+    assert not [p for p in multiprocessing.active_children() if p.name == "backprop-viz training"]

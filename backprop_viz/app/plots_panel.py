@@ -1,0 +1,285 @@
+"""Live plots: loss, gradient norms per layer, their distribution, and per-layer health.
+
+Curves update with every snapshot (at most ~60 a second); the heavier views
+(heatmap, histograms, derivative curve, table) at most 5 times a second.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, QTimer
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QTableWidget, QTableWidgetItem,
+                               QTabWidget, QVBoxLayout, QWidget)
+
+from ..engine.activations import Activation
+from . import theme
+from .alert_band import AlertBand
+
+SLOW_MS = 200
+
+
+def layer_pen(i: int, n: int, width: float = 1.5):
+    cmap = pg.colormap.get("viridis")
+    t = 0.0 if n <= 1 else 0.85 * i / (n - 1)
+    return pg.mkPen(cmap.map(t, mode="qcolor"), width=width)
+
+
+def configure_pyqtgraph() -> None:
+    theme.configure_pyqtgraph()
+
+
+class PlotsPanel(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("plotsPanel")
+        configure_pyqtgraph()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        self.alert = AlertBand()
+        layout.addWidget(self.alert)
+        self.tabs = QTabWidget()
+        layout.addWidget(self.tabs, 1)
+        self.history = None
+        self.snap = None
+        self.n_layers = 0
+        self._dirty = False
+        self._build_loss_tab()
+        self._build_gradient_tab()
+        self._build_distribution_tab()
+        self._build_table_tab()
+        for p in (self.loss_plot, self.acc_plot, self.norm_plot, self.heat_plot, self.hist_plot, self.deriv_plot):
+            self._plain_axes(p)
+        self.slow = QTimer(self)
+        self.slow.setInterval(SLOW_MS)
+        self.slow.timeout.connect(self._slow_update)
+        self.slow.start()
+
+    # -- tabs -----------------------------------------------------------------------------
+    def _build_loss_tab(self):
+        w = QWidget()
+        v = QVBoxLayout(w)
+        row = QHBoxLayout()
+        self.log_loss = QCheckBox("log y")
+        self.log_loss.setObjectName("logLoss")
+        self.log_loss.toggled.connect(lambda on: self.loss_plot.setLogMode(False, on))
+        row.addWidget(self.log_loss)
+        row.addStretch(1)
+        v.addLayout(row)
+        self.loss_plot = pg.PlotWidget(title="Loss")
+        self.loss_plot.setLabel("bottom", "update")
+        self.loss_plot.setLabel("left", "loss")
+        self.loss_plot.addLegend(offset=(-10, 10))
+        self.loss_curve = self._curve(self.loss_plot, pg.mkPen(theme.POSITIVE, width=1.5), "training")
+        self.val_curve = self._curve(self.loss_plot, pg.mkPen(theme.NEGATIVE, width=1.5), "validation")
+        self.markers = []
+        v.addWidget(self.loss_plot, 1)
+        self.tabs.addTab(w, "Loss")
+        acc = QWidget()
+        av = QVBoxLayout(acc)
+        self.acc_plot = pg.PlotWidget(title="Accuracy (classification)")
+        self.acc_plot.setLabel("bottom", "update")
+        self.acc_plot.setYRange(0, 1)
+        self.acc_plot.addLegend(offset=(-10, -10))
+        self.acc_curve = self._curve(self.acc_plot, pg.mkPen(theme.POSITIVE, width=1.5), "training")
+        self.val_acc_curve = self._curve(self.acc_plot, pg.mkPen(theme.NEGATIVE, width=1.5), "validation")
+        self.acc_note = QLabel("Accuracy is measured at the end of every epoch for classification losses.")
+        av.addWidget(self.acc_note)
+        av.addWidget(self.acc_plot, 1)
+        self.tabs.addTab(acc, "Accuracy")
+
+    def _build_gradient_tab(self):
+        w = QWidget()
+        v = QVBoxLayout(w)
+        self.norm_plot = pg.PlotWidget(title="Weight-gradient norm per layer")
+        self.norm_plot.setLogMode(False, True)
+        self.norm_plot.setLabel("bottom", "update")
+        self.norm_plot.setLabel("left", "‖∂E/∂W‖")
+        self.norm_legend = self.norm_plot.addLegend(offset=(-10, 10))
+        self.norm_curves = []
+        v.addWidget(self.norm_plot, 3)
+        self.heat_plot = pg.PlotWidget(title="log₁₀ ‖∂E/∂W‖: layer × time")
+        self.heat_plot.setLabel("bottom", "update")
+        self.heat_plot.setLabel("left", "layer")
+        self.heat = pg.ImageItem()
+        self.heat.setColorMap(pg.colormap.get("viridis"))
+        self.heat_plot.addItem(self.heat)
+        self.heat_bar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False, width=12)
+        self.heat_bar.setImageItem(self.heat, insert_in=self.heat_plot.getPlotItem())
+        v.addWidget(self.heat_plot, 2)
+        self.tabs.addTab(w, "Gradients")
+
+    def _build_distribution_tab(self):
+        w = QWidget()
+        v = QVBoxLayout(w)
+        self.hist_plot = pg.PlotWidget(title="Distribution of log₁₀ |∂E/∂w| now, per layer")
+        self.hist_plot.setLabel("bottom", "log₁₀ |gradient|")
+        self.hist_plot.setLabel("left", "weights")
+        self.hist_legend = self.hist_plot.addLegend(offset=(-10, 10))
+        self.hist_curves = []
+        v.addWidget(self.hist_plot, 1)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Activation derivative of layer"))
+        self.deriv_layer = QComboBox()
+        self.deriv_layer.setObjectName("derivLayer")
+        self.deriv_layer.currentIndexChanged.connect(lambda _: self._draw_derivative())
+        row.addWidget(self.deriv_layer)
+        row.addStretch(1)
+        v.addLayout(row)
+        self.deriv_plot = pg.PlotWidget(title="f′(z) with this batch's pre-activations")
+        self.deriv_plot.setLabel("bottom", "pre-activation z")
+        self.deriv_plot.setLabel("left", "f′(z)")
+        self.deriv_curve = self.deriv_plot.plot(pen=pg.mkPen(theme.POSITIVE, width=2))
+        self.deriv_points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(232, 113, 10, 160))
+        self.deriv_plot.addItem(self.deriv_points)
+        v.addWidget(self.deriv_plot, 1)
+        self.tabs.addTab(w, "Distributions")
+
+    def _build_table_tab(self):
+        self.table = QTableWidget(0, 7)
+        self.table.setObjectName("layerTable")
+        self.table.setHorizontalHeaderLabels(["layer", "activation", "‖∂E/∂W‖", "‖W‖", "update/weight",
+                                              "saturated", "dead ReLU"])
+        self.table.verticalHeader().setVisible(False)
+        self.tabs.addTab(self.table, "Layers")
+
+    @staticmethod
+    def _plain_axes(plot):
+        for side in ("left", "bottom"):
+            plot.getAxis(side).enableAutoSIPrefix(False)
+
+    @staticmethod
+    def _curve(plot, pen, name):
+        c = plot.plot(pen=pen, name=name, connect="finite")
+        c.setDownsampling(auto=True, method="peak")
+        c.setClipToView(True)
+        return c
+
+    # -- data ---------------------------------------------------------------------------------
+    def set_history(self, history, activations: list) -> None:
+        """A new run (or network): curves per layer, cleared plots."""
+        self.history = history
+        self.activations = activations
+        n = len(activations)
+        if n != self.n_layers:
+            for c in self.norm_curves:
+                self.norm_plot.removeItem(c)
+            for c in self.hist_curves:
+                self.hist_plot.removeItem(c)
+            self.norm_legend.clear()
+            self.hist_legend.clear()
+            self.norm_curves = [self._curve(self.norm_plot, layer_pen(i, n), f"layer {i + 1}") for i in range(n)]
+            self.hist_curves = [self.hist_plot.plot(pen=layer_pen(i, n), name=f"layer {i + 1}", stepMode="center")
+                                for i in range(n)]
+            self.n_layers = n
+        self.deriv_layer.blockSignals(True)
+        self.deriv_layer.clear()
+        self.deriv_layer.addItems([f"{i + 1} ({a.name})" for i, a in enumerate(activations)])
+        self.deriv_layer.blockSignals(False)
+        self.snap = None
+        self.refresh_curves()
+        self._clear_slow()
+
+    def _clear_slow(self):
+        self.heat.clear()
+        for c in self.hist_curves:
+            c.setData([], [])
+        self.deriv_points.setData([], [])
+        self.table.setRowCount(0)
+        self.alert.show_health(None)
+        for m in self.markers:
+            self.loss_plot.removeItem(m)
+        self.markers = []
+        self._draw_derivative()
+
+    def show_snapshot(self, snap) -> None:
+        self.snap = snap
+        self._dirty = True
+        self.refresh_curves()
+        self.alert.show_health(snap.health)
+
+    def refresh_curves(self) -> None:
+        h = self.history
+        if h is None:
+            return
+        x, loss = h.loss()
+        self.loss_curve.setData(x, _finite_or_nan(loss))
+        vx, vl = h.val_loss()
+        self.val_curve.setData(vx, vl)
+        ax, acc, vacc = h.accuracy()
+        self.acc_curve.setData(ax, acc)
+        self.val_acc_curve.setData(ax, vacc)
+        gx, g = h.grad_norms()
+        for i, c in enumerate(self.norm_curves):
+            c.setData(gx, _positive_or_nan(g[:, i]))
+        marked = {int(m.value()) for m in self.markers}
+        for step, node in h.divergences:
+            if step not in marked:
+                line = pg.InfiniteLine(pos=step, angle=90, pen=pg.mkPen("#7a3b00", width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
+                                       label=f"diverged: {node}", labelOpts={"position": 0.85, "color": "#7a3b00"})
+                self.loss_plot.addItem(line)
+                self.markers.append(line)
+
+    def _slow_update(self) -> None:
+        if not self._dirty or self.snap is None or self.history is None:
+            return
+        self._dirty = False
+        snap = self.snap
+        gx, g = self.history.grad_norms()
+        if len(gx) > 1:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                img = np.log10(np.where(g > 0, g, np.nan))
+            img = np.nan_to_num(img, nan=np.nanmin(img) if np.isfinite(img).any() else -12.0,
+                                posinf=20.0, neginf=-20.0)
+            self.heat.setImage(img, autoLevels=True)
+            self.heat.setRect(QRectF(gx[0], 0.5, max(gx[-1] - gx[0], 1), self.n_layers))
+            lo, hi = float(img.min()), float(img.max())
+            self.heat_bar.setLevels((lo, hi if hi > lo else lo + 1))
+        for c, (edges, counts) in zip(self.hist_curves, snap.histograms):
+            c.setData(edges, counts)
+        self._draw_derivative()
+        self._fill_table(snap.health)
+
+    def _draw_derivative(self) -> None:
+        i = self.deriv_layer.currentIndex()
+        acts = getattr(self, "activations", [])
+        if i < 0 or i >= len(acts):
+            self.deriv_curve.setData([], [])
+            return
+        act = acts[i]
+        zs = self.snap.preacts[i] if self.snap is not None and i < len(self.snap.preacts) else np.array([])
+        zs = zs[np.isfinite(zs)]
+        span = max(6.0, float(np.abs(zs).max()) * 1.1 if zs.size else 6.0)
+        grid = np.linspace(-span, span, 400)
+        with np.errstate(all="ignore"):
+            a = act if act.name != "softmax" else Activation("sigmoid", {})
+            curve = a.derivative(grid, a.forward(grid))
+            self.deriv_curve.setData(grid, curve)
+            if zs.size:
+                self.deriv_points.setData(zs, a.derivative(zs, a.forward(zs)))
+            else:
+                self.deriv_points.setData([], [])
+
+    def _fill_table(self, health) -> None:
+        rows = health.layers
+        self.table.setRowCount(len(rows))
+        for r, lh in enumerate(rows):
+            cells = [str(r + 1), lh.activation, f"{lh.grad_norm:.3g}", f"{lh.weight_norm:.3g}",
+                     f"{lh.update_ratio:.2e}", "—" if lh.saturated is None else f"{lh.saturated:.0%}",
+                     "—" if lh.dead is None else f"{lh.dead:.0%}"]
+            for c, text in enumerate(cells):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+
+
+def _finite_or_nan(a):
+    a = np.asarray(a, dtype=float).copy()
+    a[~np.isfinite(a)] = np.nan
+    return a
+
+
+def _positive_or_nan(a):
+    a = _finite_or_nan(a)
+    a[a <= 0] = np.nan
+    return a
+

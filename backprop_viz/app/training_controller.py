@@ -1,0 +1,309 @@
+"""The one bridge between the GUI and training, which runs in its own process.
+
+The training process (``session.training_process``) owns the engine while
+the document is open; the GUI only ever receives Snapshot copies, read from
+the pipe on the GUI thread when it becomes readable (no thread here at all).
+A snapshot is acknowledged once drawn, and the process sends the next one
+only then, so a busy GUI never builds a queue. Pause, stop and settings are
+messages answered within a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+from PySide6.QtCore import QObject, QSocketNotifier, Signal
+
+from ..engine import Network, SpecError
+from ..session import edits
+from ..session.history import History
+from ..session.training import live_changes
+from ..session.training_process import child_main
+from .document import Document
+
+IDLE, RUNNING, PAUSED, DIVERGED, STOPPED = "idle", "running", "paused", "diverged", "stopped"
+REPLY_TIMEOUT_S = 10.0
+JOIN_TIMEOUT_S = 5.0
+
+
+class TrainingController(QObject):
+    snapshot = Signal(object)
+    stateChanged = Signal(str)
+    failed = Signal(str)
+    reset_done = Signal()
+    historyReset = Signal(object, object)    # History, activations
+
+    def __init__(self, doc: Document, parent=None):
+        super().__init__(parent)
+        self.doc = doc
+        self.state = IDLE
+        self.proc = None
+        self.conn = None
+        self.notifier = None
+        self.loaded_project = None     # the project the process was last given
+        self.current_spec = None       # the process's network as last reported
+        self.steps = 0
+        self.epoch = 0
+        self.diverged = None
+        self.last_snapshot = None
+        self._syncing = False
+        self._waiting_for = None
+        self._seen = []
+        self.history = None
+        self._new_history()
+        doc.projectChanged.connect(self._project_changed)
+
+    # -- history ------------------------------------------------------------------------------
+    def _new_history(self) -> None:
+        spec = self.doc.project.network_spec
+        net = Network.from_dict(spec)
+        self.history = History(len(spec["layers"]))
+        self.historyReset.emit(self.history, [layer.activation for layer in net.spec.layers])
+
+    @property
+    def is_running(self) -> bool:
+        return self.state == RUNNING
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.stateChanged.emit(state)
+
+    # -- the process -----------------------------------------------------------------------------
+    def _ensure_process(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            return
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=child_main, args=(child,), name="backprop-viz training", daemon=True)
+        proc.start()
+        child.close()
+        self.proc, self.conn = proc, parent
+        self.notifier = QSocketNotifier(parent.fileno(), QSocketNotifier.Type.Read, self)
+        self.notifier.activated.connect(self._readable)
+        self.loaded_project = None
+
+    def _send(self, *msg) -> None:
+        self.conn.send(msg)
+
+    def _ensure_loaded(self) -> None:
+        self._ensure_process()
+        if self.loaded_project is not self.doc.project:
+            self._send("load", self.doc.project.to_dict(), self.steps, self.epoch)
+            self._wait_for("loaded")
+            self.loaded_project = self.doc.project
+            self.current_spec = self.doc.project.network_spec
+
+    def _readable(self, *_) -> None:
+        self._drain()
+
+    def _drain(self) -> None:
+        while self.conn is not None and self.conn.poll(0):
+            try:
+                msg = self.conn.recv()
+            except (EOFError, OSError):
+                self._process_died()
+                return
+            self._dispatch(msg)
+
+    def _wait_for(self, kind: str, timeout: float = REPLY_TIMEOUT_S):
+        """Handle messages until one of ``kind`` arrives (a reply to a request)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, msg in enumerate(self._seen):
+                if msg[0] == kind:
+                    return self._seen.pop(i)
+                if msg[0] == "error":
+                    self._seen.pop(i)
+                    raise SpecError("training", msg[1])
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self.conn is None:
+                raise SpecError("training", f"the training process did not answer within {timeout:.0f} s")
+            if self.conn.poll(remaining):
+                try:
+                    msg = self.conn.recv()
+                except (EOFError, OSError):
+                    self._process_died()
+                    raise SpecError("training", "the training process ended unexpectedly") from None
+                self._dispatch(msg, collect=True)
+
+    def _dispatch(self, msg, collect: bool = False) -> None:
+        kind = msg[0]
+        if kind == "snapshot":
+            snap = msg[1]
+            for rec in snap.records:
+                self.history.add(rec)
+            self.last_snapshot = snap
+            self.steps, self.epoch = snap.step, snap.epoch
+            try:
+                self.snapshot.emit(snap)
+            finally:
+                if self.state == RUNNING and self.conn is not None:
+                    self._send("ack")
+            return
+        if kind == "state":
+            st = msg[1]
+            self.current_spec = st["network"]
+            self.steps, self.epoch, self.diverged = st["steps"], st["epoch"], st["diverged"]
+            if self.state != RUNNING:
+                self._sync_document()
+            if collect:
+                self._seen.append(msg)
+            return
+        if kind == "ended":
+            reason = msg[1]
+            if self.state == RUNNING:
+                self._set_state(DIVERGED if reason == "diverged" else
+                                STOPPED if reason in ("early_stopping", "done") else PAUSED)
+                self._sync_document()
+            if collect:
+                self._seen.append(msg)
+            return
+        if kind == "error":
+            if collect:
+                self._seen.append(msg)
+            else:
+                self.failed.emit(msg[1])
+            return
+        if collect:
+            self._seen.append(msg)
+
+    def _process_died(self) -> None:
+        self._close_pipe()
+        if self.state == RUNNING:
+            self._set_state(PAUSED)
+        self.failed.emit("the training process ended unexpectedly; Train starts a new one")
+
+    def _close_pipe(self) -> None:
+        if self.notifier is not None:
+            self.notifier.setEnabled(False)
+            self.notifier.deleteLater()
+            self.notifier = None
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        self.loaded_project = None
+
+    # -- commands ------------------------------------------------------------------------------
+    def train(self) -> bool:
+        if self.is_running:
+            return False
+        try:
+            self._ensure_loaded()
+        except SpecError as exc:
+            self.failed.emit(str(exc))
+            return False
+        self._send("train")
+        self._set_state(RUNNING)
+        return True
+
+    def pause(self) -> None:
+        if not self.is_running:
+            return
+        self._send("stop")
+        try:
+            self._wait_for("ended")
+        except SpecError as exc:
+            self.failed.emit(str(exc))
+        self._seen.clear()
+        if self.state == RUNNING:
+            self._set_state(PAUSED)
+
+    def toggle(self) -> None:
+        self.pause() if self.is_running else self.train()
+
+    def _run_local(self, *msg) -> None:
+        if self.is_running:
+            return
+        try:
+            self._ensure_loaded()
+            self._send(*msg)
+            _, reason = self._wait_for("ended")
+        except SpecError as exc:
+            self.failed.emit(str(exc))
+            return
+        self._seen.clear()
+        self._set_state(DIVERGED if reason == "diverged" else PAUSED)
+
+    def step_once(self) -> None:
+        self._run_local("step", 1)
+
+    def step_epoch(self) -> None:
+        self._run_local("epoch")
+
+    def batch(self, which: str = "next"):
+        """(network, X, T) of the next (or last) update, for the stepper."""
+        self.pause()
+        self._ensure_loaded()
+        self._send("peek", which)
+        reply = self._wait_for("batch")[1]
+        self._seen.clear()
+        return Network.from_dict(reply["network"]), reply["X"], reply["T"]
+
+    def reset(self) -> None:
+        """Stop, re-initialise the weights from the seed, and clear the run."""
+        self.pause()
+        spec = edits.reinitialise(self.doc.project.network_spec)
+        self.steps = self.epoch = 0
+        self.diverged = None
+        self.last_snapshot = None
+        self._syncing = True
+        try:
+            self.doc.apply(self.doc.project.with_network(spec), "Reset weights")
+        finally:
+            self._syncing = False
+        self.loaded_project = None
+        self._new_history()
+        self._set_state(IDLE)
+        self.reset_done.emit()
+
+    def shutdown(self) -> None:
+        """Closing the window or opening another file: stop, then end the process."""
+        if self.is_running:
+            self.pause()
+        if self.proc is not None:
+            try:
+                if self.conn is not None:
+                    self._send("quit")
+            except (BrokenPipeError, OSError):
+                pass
+            self.proc.join(JOIN_TIMEOUT_S)
+            if self.proc.is_alive():
+                self.proc.terminate()
+                self.proc.join(JOIN_TIMEOUT_S)
+            self.proc = None
+        self._close_pipe()
+
+    # -- the document ----------------------------------------------------------------------------
+    def _sync_document(self) -> None:
+        """The weights training reached become the document's (not an undoable edit)."""
+        if self.current_spec is None or self.state == RUNNING:
+            return
+        self._syncing = True
+        try:
+            self.doc.replace_weights(self.current_spec)
+            self.loaded_project = self.doc.project
+        finally:
+            self._syncing = False
+
+    def _project_changed(self) -> None:
+        if self._syncing or self.loaded_project is None:
+            if not self._syncing and self.loaded_project is None and not self.is_running:
+                self._maybe_new_history()
+            return
+        changes = live_changes(self.loaded_project, self.current_spec, self.doc.project,
+                               ignore_weights=self.is_running)
+        if changes is not None:
+            # Learning rate, clipping, regularisation: the run goes on with them.
+            if changes:
+                self._send("set", changes)
+            self.loaded_project = self.doc.project
+            return
+        if self.is_running:
+            return   # the panels refuse other edits while training runs
+        self.loaded_project = None
+        self._maybe_new_history()
+
+    def _maybe_new_history(self) -> None:
+        if len(self.doc.project.network_spec["layers"]) != self.history.layers:
+            self._new_history()
