@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPainterPathStroker, QPen
-from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem,
-                               QGraphicsRectItem, QGraphicsSimpleTextItem, QStyle)
+from PySide6.QtGui import QBrush, QColor, QFont, QPen
+from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsLineItem, QGraphicsRectItem,
+                               QGraphicsSimpleTextItem)
 
 from . import theme
 
 NEURON_RADIUS = 15
-
-
-def _without_focus_frame(option):
-    # Selection is drawn by our own highlight; Qt's dashed box would cover labels.
-    option.state &= ~QStyle.StateFlag.State_Selected
-    return option
 
 
 class NeuronItem(QGraphicsEllipseItem):
@@ -25,8 +19,6 @@ class NeuronItem(QGraphicsEllipseItem):
         self.setPos(x, y)
         self.layer, self.unit = layer, unit
         self.key = ("neuron", layer, unit)
-        self.setAcceptHoverEvents(True)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setZValue(2)
         self.setBrush(QBrush(theme.base_color()))
         self.setPen(QPen(theme.text_color(), 1.5))
@@ -42,9 +34,6 @@ class NeuronItem(QGraphicsEllipseItem):
     def set_highlight(self, on: bool) -> None:
         self.setPen(QPen(theme.HIGHLIGHT, 3.5) if on else QPen(theme.text_color(), 1.5))
 
-    def paint(self, painter, option, widget=None):
-        super().paint(painter, _without_focus_frame(option), widget)
-
 
 class EllipsisItem(QGraphicsSimpleTextItem):
     def __init__(self, hidden: int, x: float, y: float):
@@ -55,14 +44,20 @@ class EllipsisItem(QGraphicsSimpleTextItem):
         self.setZValue(2)
 
 
-def _round_pen(color, width) -> QPen:
+def _edge_pen(color, width) -> QPen:
+    # Flat caps draw noticeably faster than round ones, and edges end under
+    # the neuron circles anyway.
     pen = QPen(color, width)
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setCapStyle(Qt.PenCapStyle.FlatCap)
     return pen
 
 
 class EdgeItem(QGraphicsLineItem):
-    """A weight (or a bias, drawn from the layer's +1 node)."""
+    """A weight (or a bias, drawn from the layer's +1 node).
+
+    Painted by Qt itself (no Python paint override): a network of a thousand
+    edges must redraw many times a second while training runs.
+    """
 
     def __init__(self, key, x1, y1, x2, y2, value: float, width: float, faint: bool = False):
         super().__init__(x1, y1, x2, y2)
@@ -70,38 +65,19 @@ class EdgeItem(QGraphicsLineItem):
         self.value = value
         self.base_width = width
         self.faint = faint
-        self.setAcceptHoverEvents(True)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setZValue(0)
         self.set_highlight(False)
 
-    def set_highlight(self, on: bool) -> None:
+    def set_highlight(self, on: bool, positive=None, negative=None) -> None:
         if on:
-            self.setPen(_round_pen(theme.HIGHLIGHT, self.base_width + 3))
+            self.setPen(_edge_pen(theme.HIGHLIGHT, self.base_width + 3))
             self.setZValue(1)
             return
-        c = QColor(theme.sign_color(self.value))
+        c = QColor(positive if self.value >= 0 and positive is not None else
+                   negative if positive is not None else theme.sign_color(self.value))
         c.setAlpha(60 if self.faint else 200)
-        self.setPen(_round_pen(c, self.base_width))
+        self.setPen(_edge_pen(c, self.base_width))
         self.setZValue(0)
-
-    def paint(self, painter, option, widget=None):
-        super().paint(painter, _without_focus_frame(option), widget)
-
-    def shape(self) -> QPainterPath:
-        # A thin line is hard to hit; give it a comfortable 8 px target.
-        # Cached: Qt asks for it on every repaint and hover.
-        key = (self.line(), self.base_width)
-        if getattr(self, "_shape_key", None) == key:
-            return self._shape
-        path = QPainterPath()
-        line = self.line()
-        path.moveTo(line.p1())
-        path.lineTo(line.p2())
-        stroker = QPainterPathStroker()
-        stroker.setWidth(max(8.0, self.base_width + 4))
-        self._shape_key, self._shape = key, stroker.createStroke(path)
-        return self._shape
 
 
 class BiasItem(QGraphicsRectItem):
@@ -175,12 +151,8 @@ class HeaderItem(QGraphicsSimpleTextItem):
         self.setBrush(theme.text_color())
         br = self.boundingRect()
         self.setPos(x - br.width() / 2, y - br.height())
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setZValue(3)
 
     def set_highlight(self, on: bool) -> None:
         self.setBrush(theme.HIGHLIGHT if on else theme.text_color())
-
-    def paint(self, painter, option, widget=None):
-        super().paint(painter, _without_focus_frame(option), widget)

@@ -9,7 +9,7 @@ first and last neurons around an ellipsis, with faint edges.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QPainter
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QMenu
 
@@ -52,16 +52,19 @@ class NetworkCanvas(QGraphicsView):
         self.headers: dict[tuple, HeaderItem] = {}
         self.buttons: dict[str, ButtonItem] = {}
         self._positions: dict[tuple, QPointF] = {}
-        self._syncing = False
         self._fitted = False
-        self.scene().selectionChanged.connect(self._scene_selection)
+        # Antialiasing costs most of a frame with hundreds of edges: it is off
+        # while the view moves or the weights animate, and back on at rest.
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(200)
+        self._settle.timeout.connect(self._crisp)
         doc.projectChanged.connect(self.rebuild)
         doc.selectionChanged.connect(self._show_selection)
         self.rebuild()
 
     # -- building the scene ------------------------------------------------------------
     def rebuild(self) -> None:
-        self._syncing = True
         scene = self.scene()
         scene.clear()
         self.neurons.clear()
@@ -131,7 +134,6 @@ class NetworkCanvas(QGraphicsView):
         self._buttons(sizes, top)
         bottom = max(len(visible_units(n)) for n in sizes) * ROW_GAP / 2
         scene.setSceneRect(QRectF(-90, top - 130, (n_cols - 1) * COLUMN_GAP + 180, bottom - top + 210))
-        self._syncing = False
         self._show_selection(self.doc.selection)
         if not self._fitted:
             self.fit()
@@ -243,6 +245,8 @@ class NetworkCanvas(QGraphicsView):
                                              key=lambda s: int(s.split(".")[1]))]
         biases = {int(k.split(".")[1]): v for k, v in params.items() if k.endswith(".bias")}
         scale = self._weight_scale(weights, list(biases.values()))
+        pos, neg = theme.sign_color(1.0), theme.sign_color(-1.0)
+        self._moving()
         for key, edge in self.edges.items():
             if key[0] == "edge":
                 _, i, k, j = key
@@ -250,27 +254,54 @@ class NetworkCanvas(QGraphicsView):
             else:
                 _, i, j = key
                 value = float(biases[i][j])
+            width = self._width(value, scale)
+            if (value >= 0) == (edge.value >= 0) and abs(width - edge.base_width) < 0.05:
+                edge.value = value
+                continue   # no visible change: skip the repaint
             edge.value = value
-            edge.base_width = self._width(value, scale)
-            edge.set_highlight(self.doc.selection == key)
+            edge.base_width = width
+            edge.set_highlight(self.doc.selection == key, pos, neg)
 
     # -- selection -------------------------------------------------------------------------
-    def _scene_selection(self) -> None:
-        if self._syncing:
-            return
-        items = self.scene().selectedItems()
-        key = getattr(items[0], "key", None) if items else None
-        self.doc.select(key)
+    def key_at(self, pos) -> tuple | None:
+        """What a click at view position ``pos`` selects: a neuron or layer title
+        under it, else the nearest weight within a few pixels."""
+        for item in self.items(pos):
+            while item is not None and not hasattr(item, "key") and not isinstance(item, ButtonItem):
+                item = item.parentItem()
+            if isinstance(item, ButtonItem):
+                return "button"
+            if item is not None and item.key[0] in ("neuron", "layer"):
+                return item.key
+        area = QRect(pos.x() - 4, pos.y() - 4, 9, 9)
+        p = self.mapToScene(pos)
+        best, best_d = None, None
+        for item in self.items(area):
+            if isinstance(item, EdgeItem):
+                line = item.line()
+                d = _distance_to_segment(p, line.p1(), line.p2())
+                if best_d is None or d < best_d:
+                    best, best_d = item.key, d
+        return best
+
+    def mousePressEvent(self, event):
+        if event.button() == Qt.MouseButton.LeftButton:
+            key = self.key_at(event.position().toPoint())
+            if key not in (None, "button"):
+                self.doc.select(key)
+                event.accept()
+                return
+            if key is None:
+                self.doc.select(None)
+        super().mousePressEvent(event)
 
     def _show_selection(self, key) -> None:
-        self._syncing = True
         for collection in (self.neurons, self.edges, self.headers):
             for k, item in collection.items():
                 on = k == key
-                item.set_highlight(on)
-                if item.isSelected() != on:
-                    item.setSelected(on)
-        self._syncing = False
+                if on or getattr(item, "_lit", False):
+                    item.set_highlight(on)
+                    item._lit = on
 
     # -- keys, menus, zoom ------------------------------------------------------------------
     def keyPressEvent(self, event):
@@ -334,7 +365,21 @@ class NetworkCanvas(QGraphicsView):
             return
         super().wheelEvent(event)
 
+    def _moving(self) -> None:
+        if self.renderHints() & QPainter.RenderHint.Antialiasing:
+            self.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        self._settle.start()
+
+    def _crisp(self) -> None:
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self.viewport().update()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        self._moving()
+        super().scrollContentsBy(dx, dy)
+
     def zoom(self, factor: float) -> None:
+        self._moving()
         current = self.transform().m11()
         factor = min(max(current * factor, 0.05), 8.0) / current
         self.scale(factor, factor)
@@ -353,3 +398,11 @@ class NetworkCanvas(QGraphicsView):
         if not self._fitted:
             self.fit()
 
+
+
+def _distance_to_segment(p: QPointF, a: QPointF, b: QPointF) -> float:
+    dx, dy = b.x() - a.x(), b.y() - a.y()
+    length2 = dx * dx + dy * dy
+    t = 0.0 if length2 == 0 else max(0.0, min(1.0, ((p.x() - a.x()) * dx + (p.y() - a.y()) * dy) / length2))
+    cx, cy = a.x() + t * dx, a.y() + t * dy
+    return ((p.x() - cx) ** 2 + (p.y() - cy) ** 2) ** 0.5

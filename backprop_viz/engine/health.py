@@ -7,7 +7,9 @@ The thresholds (documented in README):
   (100 %) of their norm in one step.
 - vanishing: the first layer's gradient norm below ``VANISHING_RATIO`` (1e-4)
   times the largest layer's, or more than ``SATURATED_SHARE`` (90 %) of a
-  layer's sigmoid/tanh units saturated, or of its ReLU units dead.
+  layer's sigmoid/tanh units saturated, or of its ReLU units dead, or every
+  layer's gradient norm below ``STALLED_NORM`` (1e-5) while the loss is still
+  above ``STALLED_LOSS`` (1e-3): learning has stalled.
 - healthy: none of these.
 
 A sigmoid unit is saturated where its output is below 0.02 or above 0.98
@@ -24,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 EXPLODING_NORM = 1e3
+STALLED_NORM = 1e-5
+STALLED_LOSS = 1e-3
 EXPLODING_UPDATE = 1.0
 VANISHING_RATIO = 1e-4
 SATURATED_SHARE = 0.9
@@ -113,6 +117,11 @@ def diagnose(net, record: dict, last_pass=None) -> Health:
             top = norms.index(big)
             evidence.append(f"layer 1 gradient is {ratio:.0e} × layer {top + 1}'s")
             state = VANISHING
+    loss = record.get("data_loss", record.get("loss", 0.0))
+    if norms and big < STALLED_NORM and loss > STALLED_LOSS:
+        evidence.append(f"every layer's gradient norm is below {STALLED_NORM:g} while the loss is "
+                        f"{loss:.3g}: learning has stalled")
+        state = VANISHING
     for i, lh in enumerate(layers):
         if lh.saturated is not None and lh.saturated > SATURATED_SHARE:
             evidence.append(f"{lh.saturated:.0%} of {lh.activation} units in layer {i + 1} saturated")

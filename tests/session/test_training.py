@@ -137,3 +137,13 @@ def test_accuracy_recorded_for_classification():
     recs = [s.step() for _ in range(s.trainer.batches_per_epoch)]
     assert recs[-1]["epoch_end"] and 0 <= recs[-1]["accuracy"] <= 1
     assert not math.isnan(recs[-1]["val_accuracy"])
+
+
+def test_stalled_learning_is_named_vanishing():
+    from backprop_viz.engine.health import diagnose
+    s = TrainingSession(open_template("deep_sigmoid"))
+    for _ in range(300):
+        rec = s.step()
+    h = diagnose(s.net, rec, s.trainer.last_pass)
+    assert max(rec["grad_norms"]) < 1e-5 and rec["loss"] > 0.5
+    assert h.state == "vanishing" and "learning has stalled" in " ".join(h.evidence)
