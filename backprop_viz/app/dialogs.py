@@ -34,3 +34,13 @@ def error(parent: QWidget, title: str, text: str) -> None:
 
 def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
     return QMessageBox.question(parent, title, text) == QMessageBox.StandardButton.Yes
+
+
+CSV_FILTER = "CSV files (*.csv *.txt);;All files (*)"
+
+
+def import_csv(parent: QWidget, text: str, source: str) -> dict | None:
+    """The import dialog for CSV text already read; the data choice, or None if cancelled."""
+    from .csv_import_dialog import CsvImportDialog
+    dialog = CsvImportDialog(text, source, parent)
+    return dialog.result_data if dialog.exec() == CsvImportDialog.DialogCode.Accepted else None

@@ -18,9 +18,12 @@ def _two_class(X, labels):
 
 
 def xor(n=200, noise=0.1, seed=0):
+    """Class 1 in the quadrants where x1·x2 > 0; both classes the same size."""
     rng = np.random.default_rng(seed)
-    X = rng.uniform(-1, 1, (n, 2))
-    labels = (X[:, 0] * X[:, 1] > 0).astype(int)
+    labels = (np.arange(n) % 2).astype(int)
+    mag = rng.uniform(0.05, 1.0, (n, 2))
+    sign = rng.choice([-1.0, 1.0], n)
+    X = np.column_stack([sign * mag[:, 0], np.where(labels == 1, sign, -sign) * mag[:, 1]])
     return _two_class(X + rng.normal(0, noise, X.shape), labels)
 
 
@@ -102,10 +105,44 @@ def gaussian_mix(n=200, noise=0.1, seed=0):
     return X, y.reshape(-1, 1) + rng.normal(0, noise, (n, 1))
 
 
+def gaussian_mix_1d(n=200, noise=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-3, 3, (n, 1))
+    y = np.exp(-((x + 1.2) ** 2) / 0.4) - 0.7 * np.exp(-((x - 1.0) ** 2) / 0.6)
+    return x, y + rng.normal(0, noise, x.shape)
+
+
+def spiral3(n=300, noise=0.1, seed=0):
+    return spiral(n, noise, seed, classes=3)
+
+
 GENERATORS = {
     "xor": xor, "circle": circle, "gaussians": gaussians, "spiral": spiral, "moons": moons,
-    "blobs": blobs, "sine": sine, "plane": plane, "gaussian_mix": gaussian_mix,
+    "spiral3": spiral3, "blobs": blobs, "sine": sine, "plane": plane, "gaussian_mix": gaussian_mix,
+    "gaussian_mix_1d": gaussian_mix_1d,
 }
+TITLES = {
+    "xor": "XOR (2 classes)", "circle": "Circle (2 classes)", "gaussians": "Two Gaussians (2 classes)",
+    "spiral": "Spiral (2 classes)", "moons": "Moons (2 classes)", "spiral3": "Spiral, 3 arms (3 classes)",
+    "blobs": "Blobs (3 classes)", "sine": "Sine wave (regression, 1 input)",
+    "plane": "Plane (regression, 2 inputs)", "gaussian_mix": "Mix of Gaussians (regression, 2 inputs)",
+    "gaussian_mix_1d": "Mix of Gaussians (regression, 1 input)",
+}
+CLASSIFICATION = {"xor", "circle", "gaussians", "spiral", "moons", "spiral3", "blobs"}
+FEATURES = {
+    "x1^2": lambda X: X[:, 0] ** 2,
+    "x2^2": lambda X: X[:, 1] ** 2,
+    "x1*x2": lambda X: X[:, 0] * X[:, 1],
+    "sin x1": lambda X: np.sin(X[:, 0]),
+    "sin x2": lambda X: np.sin(X[:, 1]),
+}
+
+
+def add_features(X: np.ndarray, features) -> np.ndarray:
+    """Append derived inputs (for two-input data) in the order given."""
+    if not features:
+        return X
+    return np.column_stack([X] + [FEATURES[f](X) for f in features])
 
 
 def generate(name: str, n: int = 200, noise: float = 0.1, seed: int = 0):

@@ -12,7 +12,8 @@ The thresholds (documented in README):
   above ``STALLED_LOSS`` (1e-3): learning has stalled.
 - healthy: none of these.
 
-A sigmoid unit is saturated where its output is below 0.02 or above 0.98
+The output layer of a cross-entropy network is not counted (its gradient is
+computed from the logits and does not fade). A sigmoid unit is saturated where its output is below 0.02 or above 0.98
 (its derivative under 0.02); a tanh unit where |output| > 0.97 (derivative
 under 0.06). A ReLU unit is dead when it outputs 0 for every sample of the
 batch. Shares are over all (sample, unit) pairs of the batch.
@@ -122,7 +123,13 @@ def diagnose(net, record: dict, last_pass=None) -> Health:
         evidence.append(f"every layer's gradient norm is below {STALLED_NORM:g} while the loss is "
                         f"{loss:.3g}: learning has stalled")
         state = VANISHING
+    from .ops import LOGIT_LOSSES
+    logits_out = net.spec.loss in LOGIT_LOSSES
     for i, lh in enumerate(layers):
+        # A confident sigmoid/softmax output under (binary) cross-entropy is not a
+        # problem: that loss is computed from the logits and its gradient does not fade.
+        if logits_out and i == len(layers) - 1:
+            continue
         if lh.saturated is not None and lh.saturated > SATURATED_SHARE:
             evidence.append(f"{lh.saturated:.0%} of {lh.activation} units in layer {i + 1} saturated")
             state = VANISHING

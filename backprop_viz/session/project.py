@@ -16,12 +16,12 @@ import os
 import numpy as np
 
 from ..engine import Network, SpecError
-from ..engine.datasets import GENERATORS, generate
 from ..engine.files import read_json, write_text_atomic
 from ..engine.optimizers import parse_optimizer
 from ..engine.schedules import parse_schedule
 from ..engine.spec import FORMAT as NETWORK_FORMAT
 from ..engine.trainer import parse_early_stopping
+from . import data as data_mod
 
 FORMAT = "backprop-viz/project"
 VERSION = 1
@@ -75,64 +75,12 @@ def validate_training(d) -> dict:
 
 
 def validate_data(d, net: Network) -> dict:
-    if not isinstance(d, dict):
-        raise SpecError("data", f"expected an object, got {type(d).__name__}")
-    kind = d.get("kind")
-    if kind == "builtin":
-        allowed = ("kind", "name", "samples", "noise", "seed", "validation")
-        for key in d:
-            if key not in allowed:
-                raise SpecError(f"data.{key}", f"unknown key (expected one of {', '.join(allowed)})")
-        out = {**DEFAULT_DATA, **d}
-        if out["name"] not in GENERATORS:
-            raise SpecError("data.name", f"unknown {out['name']!r} (expected one of {', '.join(GENERATORS)})")
-        n = out["samples"]
-        if isinstance(n, bool) or not isinstance(n, int) or not 4 <= n <= 100_000:
-            raise SpecError("data.samples", f"expected a whole number from 4 to 100000, got {n!r}")
-        noise = out["noise"]
-        if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise <= 10:
-            raise SpecError("data.noise", f"expected a number from 0 to 10, got {noise!r}")
-        v = out["validation"]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
-            raise SpecError("data.validation", f"expected a fraction in [0, 1), got {v!r}")
-        seed = out["seed"]
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise SpecError("data.seed", f"expected a whole number ≥ 0, got {seed!r}")
-        X, T = generate(out["name"], n, float(noise), seed)
-        _check_fits(net, X, T, f"data set {out['name']}")
-        return out
-    if kind == "samples":
-        for key in d:
-            if key not in ("kind", "X", "T"):
-                raise SpecError(f"data.{key}", "unknown key (expected kind, X, T)")
-        try:
-            X = net.check_inputs(_numbers(d.get("X"), "data.X"), "data.X")
-            T = net.check_targets(_numbers(d.get("T"), "data.T"), X.shape[0], "data.T")
-        except SpecError:
-            raise
-        return {"kind": "samples", "X": X.tolist(), "T": T.tolist()}
-    raise SpecError("data.kind", f"expected 'builtin' or 'samples', got {kind!r}")
-
-
-def _numbers(v, path):
-    if not isinstance(v, list):
-        raise SpecError(path, f"expected a list of rows, got {type(v).__name__}")
-    for i, row in enumerate(v):
-        items = row if isinstance(row, list) else [row]
-        for j, x in enumerate(items):
-            if isinstance(x, bool) or not isinstance(x, (int, float)):
-                raise SpecError(f"{path}[{i}]" + (f"[{j}]" if isinstance(row, list) else ""),
-                                f"expected a number, got {x!r}")
-    return v
-
-
-def _check_fits(net: Network, X, T, what: str):
-    if X.shape[1] != net.n_inputs:
-        raise SpecError("data", f"{what} has {X.shape[1]} inputs; the network has {net.n_inputs}")
-    try:
-        net.check_targets(T, X.shape[0], "data")
-    except SpecError as exc:
-        raise SpecError("data", f"{what} does not fit the network's outputs or loss ({exc.detail})") from None
+    """The data choice, normalised, and checked to fit the network."""
+    out = data_mod.normalise(d)
+    problem = data_mod.fits(net, out)
+    if problem:
+        raise SpecError("data", problem)
+    return out
 
 
 class Project:
@@ -176,18 +124,7 @@ class Project:
 
     def arrays(self):
         """(X, T, X_val, T_val); the validation part may be None."""
-        d = self.data
-        net = self.network()
-        if d["kind"] == "samples":
-            X = net.check_inputs(d["X"])
-            return X, net.check_targets(d["T"], X.shape[0]), None, None
-        X, T = generate(d["name"], d["samples"], float(d["noise"]), d["seed"])
-        n_val = int(round(len(X) * d["validation"]))
-        if n_val == 0 or n_val >= len(X):
-            return X, T, None, None
-        order = np.random.default_rng(d["seed"] + 1).permutation(len(X))
-        val, train = order[:n_val], order[n_val:]
-        return X[train], T[train], X[val], T[val]
+        return data_mod.arrays(self.data)
 
     # -- files -------------------------------------------------------------------
     def to_dict(self) -> dict:

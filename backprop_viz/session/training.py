@@ -23,7 +23,7 @@ from .project import Project
 MAX_RATE_HZ = 60.0
 BOUNDARY_RATE_HZ = 10.0
 GRID = 60
-LIVE_SETTINGS = ("lr", "clip_grad_norm", "clip_grad_value", "l1", "l2")
+LIVE_SETTINGS = ("lr", "clip_grad_norm", "clip_grad_value", "l1", "l2", "data")
 
 
 @dataclass(frozen=True)
@@ -132,10 +132,27 @@ class TrainingSession:
                 tr.clip_grad_norm = value
             elif key == "clip_grad_value":
                 tr.clip_grad_value = value
+            elif key == "data":
+                self.set_data(value)
             elif key in ("l1", "l2"):
                 if value is None or value < 0 or not math.isfinite(value):
                     raise SpecError(key, f"expected a number ≥ 0, got {value!r}")
                 setattr(self.net.spec, key, float(value))
+
+    def set_data(self, data: dict) -> None:
+        """Points added or removed: training goes on with the edited set."""
+        from . import data as data_mod
+        X, T, Xv, Tv = data_mod.arrays(data_mod.normalise(data))
+        tr = self.trainer
+        tr.X = self.net.check_inputs(X, "X")
+        tr.T = self.net.check_targets(T, len(tr.X), "T")
+        if Xv is not None:
+            tr.X_val = self.net.check_inputs(Xv, "X_val")
+            tr.T_val = self.net.check_targets(Tv, len(tr.X_val), "T_val")
+        else:
+            tr.X_val = tr.T_val = None
+        tr._cursor, tr._perm, tr._perm_ready = 0, None, False
+        self.project = self.project.with_data(data)
 
     # -- steps ---------------------------------------------------------------------------
     def step(self) -> dict:
@@ -191,7 +208,7 @@ class TrainingSession:
         hists, preacts = self._distributions()
         want_boundary = boundary if boundary is not None else now - self._boundary_at >= 1 / BOUNDARY_RATE_HZ
         grid = None
-        if want_boundary and self.net.n_inputs == 2:
+        if want_boundary and _plane_data(self.project.data, self.net):
             grid = self.boundary()
             self._boundary_at = now
         return Snapshot(step=tr.steps, epoch=tr.epoch, loss=rec["loss"] if rec else math.nan,
@@ -226,15 +243,20 @@ class TrainingSession:
         return tuple(hists), tuple(preacts)
 
     def boundary(self, size: int = GRID):
-        """Predictions over the data's bounding box (first output)."""
+        """Predictions over the data's bounding box (first output), derived inputs included."""
+        from ..engine.datasets import add_features
         X = self.trainer.X
-        lo, hi = X.min(axis=0), X.max(axis=0)
+        d = self.project.data
+        lo, hi = X[:, :2].min(axis=0), X[:, :2].max(axis=0)
         pad = (hi - lo) * 0.1 + 1e-9
         xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size)
         ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], size)
         gx, gy = np.meshgrid(xs, ys)
+        pts = np.column_stack([gx.ravel(), gy.ravel()])
+        if d["kind"] == "builtin" and d.get("features"):
+            pts = add_features(pts, d["features"])
         with np.errstate(all="ignore"):
-            out = self.net.predict(np.column_stack([gx.ravel(), gy.ravel()]))
+            out = self.net.predict(pts)
         if out.shape[1] > 1:
             values = out.argmax(axis=1).astype(float)
         else:
@@ -266,8 +288,13 @@ def live_changes(old: Project, current_spec: dict, new: Project, ignore_weights:
     if old_t["optimizer"]["lr"] != new_t["optimizer"]["lr"]:
         changes["lr"] = new_t["optimizer"]["lr"]
     rest = ("batch_size", "schedule", "early_stopping", "seed")
-    if any(old_t[k] != new_t[k] for k in rest) or old.data != new.data:
+    if any(old_t[k] != new_t[k] for k in rest):
         return None
+    if old.data != new.data:
+        from . import data as data_mod
+        if data_mod.shape_of(old.data) != data_mod.shape_of(new.data):
+            return None
+        changes["data"] = new.data
     spec = new.network_spec
     for key in ("l1", "l2"):
         if current_spec[key] != spec[key]:
@@ -285,3 +312,10 @@ def _without(spec: dict, weights: bool) -> dict:
     if weights:
         out["layers"] = [{k: v for k, v in layer.items() if k not in _VALUES} for layer in spec["layers"]]
     return out
+
+
+def _plane_data(d: dict, net) -> bool:
+    """True when the samples live in a plane the data view can draw."""
+    if net.n_inputs == 2:
+        return True
+    return d["kind"] == "builtin" and bool(d.get("features"))

@@ -54,7 +54,7 @@ def test_validation_split_is_deterministic():
     ({"data": {"kind": "builtin", "name": "xor", "samples": 1}}, "data.samples"),
     ({"data": {"kind": "builtin", "name": "xor", "validation": 1}}, "data.validation"),
     ({"data": {"kind": "builtin", "name": "blobs"}}, "data"),
-    ({"data": {"kind": "samples", "X": [[1, 2, 3]], "T": [[1]]}}, "data.X"),
+    ({"data": {"kind": "samples", "X": [[1, 2, 3]], "T": [[1]]}}, "data"),
     ({"data": {"kind": "samples", "X": [[1, "a"]], "T": [[1]]}}, "data.X[0][1]"),
     ({"data": {"kind": "file"}}, "data.kind"),
     ({"view": {"digits": 40}}, "view.digits"),
