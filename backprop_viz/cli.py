@@ -9,7 +9,7 @@ import os
 import sys
 import time
 
-SUBCOMMANDS = ("trace", "train", "gradcheck")
+SUBCOMMANDS = ("trace", "train", "gradcheck", "export")
 
 
 def _floats(text: str, what: str):
@@ -54,7 +54,29 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--target", help="comma-separated targets")
     g.add_argument("--tolerance", type=float, default=1e-5)
     g.add_argument("--eps", type=float, default=1e-6)
+
+    e = sub.add_parser("export", help="write the standard figures, derivation and history without a display")
+    e.add_argument("project", help="project or network file")
+    e.add_argument("--steps", type=int, default=0, help="updates to train first (0: export as is)")
+    e.add_argument("--out", required=True, help="output folder")
+    e.add_argument("--format", default="png,svg,csv", help="figure formats, comma-separated (png,svg,csv)")
+    e.add_argument("--quiet", action="store_true")
     return p
+
+
+def cmd_export(args) -> int:
+    import os
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from .app.launch import qt_problem
+    problem = qt_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 3
+    from .app.headless_export import run
+    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    written = run(args.project, args.steps, args.out, formats, args.quiet)
+    print(f"wrote {len(written)} files to {args.out}")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -65,7 +87,8 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     from .engine import SpecError
     try:
-        return {"trace": cmd_trace, "train": cmd_train, "gradcheck": cmd_gradcheck}[args.command](args)
+        return {"trace": cmd_trace, "train": cmd_train, "gradcheck": cmd_gradcheck,
+                "export": cmd_export}[args.command](args)
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

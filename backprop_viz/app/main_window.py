@@ -17,6 +17,7 @@ from ..session.templates import TEMPLATES, open_template
 from . import dialogs
 from .document import Document
 from .editor import Editor
+from .export_actions import ExportActions
 from .icons import icon
 from .inspector import InspectorPanel
 from .network_canvas import NetworkCanvas
@@ -42,6 +43,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.settings = app_settings()
+        self.persist_layout = True      # off for headless exports
         self.doc = None
         self.editor = None
         self.autosave = QTimer(self)
@@ -212,7 +214,7 @@ class MainWindow(QMainWindow):
         self.act_open = self._action("&Open…", self.open_dialog, K.Open, "fa6s.folder-open")
         self.act_save = self._action("&Save", self.save, K.Save, "fa6s.floppy-disk")
         self.act_save_as = self._action("Save &As…", self.save_as, K.SaveAs)
-        self.act_export = self._action("&Export network…", self.export_network, "Ctrl+E",
+        self.act_export = self._action("&Export network file…", self.export_network, "Ctrl+E",
                                        "fa6s.file-export")
         self.act_quit = self._action("&Quit", self.close, K.Quit)
         self.act_undo = self._action("&Undo", lambda: self.doc.undo_stack.undo(), K.Undo, "fa6s.rotate-left")
@@ -262,7 +264,8 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(self.act_save)
         m.addAction(self.act_save_as)
-        m.addAction(self.act_export)
+        self.exports = ExportActions(self)
+        self.export_menu = self.exports.build_menu(m)
         m.addSeparator()
         m.addAction(self.act_quit)
         e = bar.addMenu("&Edit")
@@ -284,7 +287,12 @@ class MainWindow(QMainWindow):
     def _build_toolbar(self) -> None:
         tb = self.addToolBar("Main")
         tb.setObjectName("mainToolbar")
-        for act in (self.act_new, self.act_open, self.act_save, None, self.act_undo, self.act_redo, None,
+        export = self.export_menu.menuAction()
+        ic = icon("fa6s.file-export")
+        if ic is not None:
+            export.setIcon(ic)
+        export.setToolTip("Export plots, drawings, the derivation, the run or the network")
+        for act in (self.act_new, self.act_open, self.act_save, export, None, self.act_undo, self.act_redo, None,
                     self.act_train, self.act_step, self.act_step_epoch, self.act_reset, None,
                     self.act_zoom_in, self.act_zoom_out, self.act_fit):
             if act is None:
@@ -498,6 +506,7 @@ class MainWindow(QMainWindow):
         self.before_document_change()
         self.autosave.stop()
         self.discard_recovery()
-        self.save_layout()
+        if self.persist_layout:
+            self.save_layout()
         event.accept()
 

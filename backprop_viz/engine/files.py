@@ -50,6 +50,18 @@ def load_network(path) -> Network:
                         exc.detail) from None
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def publish(tmp: str, path: str) -> None:
+    """Give a finished temporary file ordinary permissions and rename it into place."""
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, path)
+
+
 def write_text_atomic(path, text: str) -> None:
     """Write to a temporary file beside ``path`` and rename it into place."""
     path = os.fspath(path)
@@ -60,7 +72,7 @@ def write_text_atomic(path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)

@@ -1,0 +1,118 @@
+"""Writing what the app shows to files: plots, drawings, derivations, runs.
+
+Every writer goes through a temporary file and a rename, so a failed export
+never leaves half a file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from PySide6.QtCore import QMarginsF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtSvg import QSvgGenerator
+
+from ..engine.files import publish, write_text_atomic
+
+PLOT_FORMATS = ("png", "svg", "csv")
+SCENE_FORMATS = ("png", "svg")
+
+
+def _atomic(path: str, write) -> None:
+    """``write(tmp_path)`` then rename into place."""
+    folder = os.path.dirname(os.path.abspath(path))
+    suffix = os.path.splitext(path)[1]
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        ok = write(tmp)
+        if ok is False:
+            raise OSError(f"could not write {os.path.basename(path)}")
+        publish(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def export_plot(plot_item, path: str, width: int = 1200, height: int = 800) -> None:
+    """A pyqtgraph plot as PNG (width × height pixels), SVG or CSV (by the file's extension)."""
+    import pyqtgraph.exporters as ex
+    kind = os.path.splitext(path)[1].lower().lstrip(".")
+    if kind == "png":
+        def write(tmp):
+            exporter = ex.ImageExporter(plot_item)
+            exporter.parameters()["width"] = width
+            exporter.parameters()["height"] = height
+            exporter.parameters()["antialias"] = True
+            exporter.export(tmp)
+        _atomic(path, write)
+    elif kind == "svg":
+        _atomic(path, lambda tmp: ex.SVGExporter(plot_item).export(tmp))
+    elif kind == "csv":
+        _atomic(path, lambda tmp: ex.CSVExporter(plot_item).export(tmp))
+    else:
+        raise ValueError(f"{os.path.basename(path)}: choose .png, .svg or .csv")
+
+
+def export_scene(scene, path: str, scale: float = 2.0, background=None, rect=None) -> None:
+    """A QGraphicsScene (network drawing, computational graph) as PNG or SVG."""
+    rect = rect or scene.itemsBoundingRect().marginsAdded(QMarginsF(20, 20, 20, 20))
+    kind = os.path.splitext(path)[1].lower().lstrip(".")
+    bg = background or QColor("white")
+    if kind == "png":
+        def write(tmp):
+            image = QImage(QSize(int(rect.width() * scale), int(rect.height() * scale)),
+                           QImage.Format.Format_ARGB32)
+            image.fill(bg)
+            painter = QPainter(image)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+            scene.render(painter, QRectF(0, 0, image.width(), image.height()), rect)
+            painter.end()
+            return image.save(tmp, "PNG")
+        _atomic(path, write)
+    elif kind == "svg":
+        def write(tmp):
+            gen = QSvgGenerator()
+            gen.setFileName(tmp)
+            gen.setSize(QSize(int(rect.width()), int(rect.height())))
+            gen.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
+            gen.setTitle("backprop-viz")
+            painter = QPainter(gen)
+            painter.fillRect(QRectF(0, 0, rect.width(), rect.height()), bg)
+            scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect,
+                         Qt.AspectRatioMode.KeepAspectRatio)
+            painter.end()
+        _atomic(path, write)
+    else:
+        raise ValueError(f"{os.path.basename(path)}: choose .png or .svg")
+
+
+def export_text(path: str, text: str) -> None:
+    write_text_atomic(path, text)
+
+
+def export_step_sequence(panel, folder: str, stem: str = "step", scale: float = 1.5, progress=None) -> list[str]:
+    """The graph view walking the whole pass: one numbered PNG per step (step_000.png …)."""
+    os.makedirs(folder, exist_ok=True)
+    st = panel.stepper
+    st.restart()
+    # One frame size for the whole sequence: highlights must not change the crop.
+    rect = panel.graph.scene().itemsBoundingRect().marginsAdded(QMarginsF(30, 30, 30, 30))
+    paths = []
+    total = len(st.steps) + 1
+    for i in range(total):
+        panel.graph.refresh()
+        path = os.path.join(folder, f"{stem}_{i:03d}.png")
+        export_scene(panel.graph.scene(), path, scale, rect=rect)
+        paths.append(path)
+        if progress is not None and not progress(i + 1, total):
+            break
+        if not st.forward():
+            break
+    panel._update()
+    return paths

@@ -1,0 +1,145 @@
+"""The derivation of a traced sample as Markdown, LaTeX and CSV.
+
+Neuron level where the network is small enough (the textbook picture), layer
+level otherwise; the same numbers the stepper shows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import numpy as np
+
+from .formatting import fmt
+from .neuron_view import NeuronView, NeuronViewUnavailable, neuron_view
+from .report import layer_report, neuron_report
+from .trace import Trace
+
+
+def _view(tr: Trace) -> NeuronView | None:
+    try:
+        return neuron_view(tr)
+    except NeuronViewUnavailable:
+        return None
+
+
+def markdown(tr: Trace, digits: int = 9, title: str = "Derivation") -> str:
+    v = _view(tr)
+    lines = [f"# {title}", ""]
+    X = ", ".join(fmt(x, digits) for x in tr.X[0]) if tr.X.shape[0] == 1 else f"{tr.X.shape[0]} samples"
+    T = ", ".join(fmt(t, digits) for t in tr.T[0]) if tr.T.shape[0] == 1 else f"{tr.T.shape[0]} targets"
+    lines += [f"Inputs: {X}  ", f"Targets: {T}  ", f"Learning rate: {fmt(tr.lr, digits)}", ""]
+    body = neuron_report(v, digits) if v is not None else layer_report(tr, digits)
+    for line in body:
+        if not line:
+            lines.append("")
+        elif not line.startswith(" "):
+            lines.append(f"## {line}")
+            lines.append("")
+        else:
+            lines.append(f"- `{line.strip()}`")
+    return "\n".join(lines) + "\n"
+
+
+_TEX = {"·": r" \cdot ", "×": r" \times ", "−": "-", "←": r" \leftarrow ", "½": r"\tfrac{1}{2}",
+        "²": "^{2}", "∂": r"\partial ", "Σ": r"\sum ", "→": r" \to ", "…": r"\ldots ", "σ": r"\sigma ",
+        "∞": r"\infty ", "γ": r"\gamma ", "β": r"\beta "}
+
+
+def _tex(text: str) -> str:
+    """Math-mode LaTeX for one of our formula lines."""
+    out = []
+    for ch in text:
+        if ch in _TEX:
+            out.append(_TEX[ch])
+        elif ch in "_%&#$":
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    s = "".join(out)
+    # Words (node labels, function names) upright; commands keep their backslash.
+    s = re.sub(r"(?<![\\A-Za-z])([A-Za-z][A-Za-z]+)", r"\\mathrm{\1}", s)
+    # Brackets of scalar node labels such as s1[2] become subscripts.
+    return s.replace("[", "_{[").replace("]", "]}")
+
+
+def _tex_text(text: str) -> str:
+    """Text-mode LaTeX (headings)."""
+    out = []
+    for ch in text:
+        if ch in _TEX:
+            out.append(f"${_TEX[ch].strip()}$")
+        elif ch in "_%&#$":
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def latex(tr: Trace, digits: int = 9) -> str:
+    """A compilable fragment (needs amsmath): an align* environment per section."""
+    v = _view(tr)
+    lines = ["% backprop-viz derivation; needs \\usepackage{amsmath}"]
+    body = neuron_report(v, digits) if v is not None else layer_report(tr, digits)
+    section = None
+    for line in body:
+        if not line:
+            continue
+        if not line.startswith(" "):
+            if section is not None:
+                lines.append(r"\end{align*}")
+            section = line
+            lines.append(f"\\paragraph{{{_tex_text(line)}}}")
+            lines.append(r"\begin{align*}")
+            continue
+        text = line.strip()
+        if "=" in text:
+            left, right = text.split("=", 1)
+            lines.append(f"  {_tex(left.strip())} &= {_tex(right.strip())} \\\\")
+        else:
+            lines.append(f"  &\\text{{{_tex_text(text)}}} \\\\")
+    if section is not None:
+        lines.append(r"\end{align*}")
+    return "\n".join(lines) + "\n"
+
+
+def csv_rows(tr: Trace, digits: int = 9) -> str:
+    """One row per event: phase, node, value or gradient, upstream, local, product, text."""
+    v = _view(tr)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["phase", "node", "value", "upstream", "local", "product", "text"])
+    if v is not None:
+        for nid in v.forward:
+            n = v.nodes[nid]
+            w.writerow(["forward", n.label, repr(n.value), "", "", "", v.forward_text(nid, digits)])
+        for ev in v.backward:
+            n = v.nodes[ev.node]
+            if not ev.terms:
+                w.writerow(["backward", n.label, repr(ev.grad), "", "", "", v.backward_text(ev, digits)])
+            for t in ev.terms:
+                w.writerow(["backward", n.label, repr(ev.grad), repr(t.upstream), repr(t.local), repr(t.product),
+                            v.backward_text(ev, digits)])
+        for u in v.updates:
+            w.writerow(["update", v.nodes[u.node].label, repr(u.new), "", "", repr(u.grad), v.update_text(u, digits)])
+        w.writerow(["loss_after", "E", repr(v.loss_after), "", "", "", ""])
+        return buf.getvalue()
+    names = {n.id: n.name for n in tr.nodes}
+    for ev in tr.forward:
+        w.writerow(["forward", names[ev.node], _arr(ev.value), "", "", "", ""])
+    for ev in tr.backward:
+        for t in ev.terms or [None]:
+            w.writerow(["backward", names[ev.node], _arr(ev.grad), "" if t is None else _arr(t.upstream),
+                        "" if t is None or t.local is None else _arr(t.local), "" if t is None else _arr(t.product),
+                        "" if t is None else f"from {names[t.consumer]}"])
+    for u in tr.updates:
+        w.writerow(["update", u.param, _arr(u.new), "", "", _arr(u.grad), ""])
+    w.writerow(["loss_after", "loss", repr(tr.loss_after), "", "", "", ""])
+    return buf.getvalue()
+
+
+def _arr(a) -> str:
+    a = np.asarray(a)
+    return repr(float(a)) if a.ndim == 0 else " ".join(repr(float(x)) for x in a.reshape(-1))
