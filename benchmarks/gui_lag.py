@@ -81,10 +81,23 @@ def live(seconds: float):
         lag = np.maximum(np.array(lags[1:]), 0) * 1000
         results.append((name, float(np.percentile(lag, 50)), float(np.percentile(lag, 99)),
                         float(lag.max()), rate))
+    pauses = []
+    for _ in range(5):
+        t = time.perf_counter()
+        w.training.pause()
+        pauses.append((time.perf_counter() - t) * 1000)
+        w.training.train()
+        loop = QEventLoop()
+        QTimer.singleShot(300, loop.quit)
+        loop.exec()
+    t = time.perf_counter()
+    w.training_panel.fields["lr"].setText("0.005")
+    w.training_panel.fields["lr"].editingFinished.emit()
+    sent = (time.perf_counter() - t) * 1000
     w.training.pause()
     w.doc.undo_stack.setClean()
     w.close()
-    return results
+    return results, pauses, sent
 
 
 def million() -> str:
@@ -120,8 +133,13 @@ def main():
     base = headless_rate(args.seconds)
     print(f"headless: {base:,.0f} updates/s (2-8-8-1 tanh, batch 32, Adam)")
     print(f"{'tab in front':<14} {'lag p50':>8} {'lag p99':>8} {'lag max':>8} {'updates/s':>10} {'vs headless':>12}")
-    for name, p50, p99, mx, rate in live(args.seconds):
+    results, pauses, sent = live(args.seconds)
+    for name, p50, p99, mx, rate in results:
         print(f"{name:<14} {p50:>6.1f}ms {p99:>6.1f}ms {mx:>6.1f}ms {rate:>10,.0f} {rate / base:>11.0%}")
+    print(f"pause while training at full speed: {max(pauses):.0f} ms at worst of {len(pauses)} "
+          f"(stop answered, worker joined, weights back in the document)")
+    print(f"a learning-rate change reaches the running trainer message queue in {sent:.1f} ms "
+          f"and applies at its next update")
     if args.million:
         print(million())
 

@@ -153,10 +153,16 @@ class DataPanel(QWidget):
         self.table.setObjectName("dataTable")
         self.stack.addWidget(self.plot)
         self.stack.addWidget(self.table)
-        doc.projectChanged.connect(self.refresh)
+        doc.projectChanged.connect(self._project_changed)
         self.refresh()
 
     # -- showing --------------------------------------------------------------------------
+    def _project_changed(self) -> None:
+        if self.doc.changed("data"):
+            self.refresh()
+        elif self.doc.changed("network") and self.stack.currentWidget() is self.plot:
+            self._boundary_from_network()     # new weights: the points stay, the boundary moves
+
     def refresh(self) -> None:
         self._loading = True
         p = self.doc.project
@@ -228,8 +234,8 @@ class DataPanel(QWidget):
             t = T[:, 0]
             lo, hi = float(t.min()), float(t.max())
             values = (t - lo) / (hi - lo) if hi > lo else np.full_like(t, 0.5)
-        cmap = boundary_colormap()
-        return [pg.mkBrush(cmap.map(float(v), mode="qcolor")) for v in values]
+        palette = _brushes()
+        return [palette[int(round(float(v) * 255))] for v in np.nan_to_num(values, nan=0.5)]
 
     def _points(self, item, X, T):
         item.setData(X[:, 0], X[:, 1], brush=self._colors(T))
@@ -417,6 +423,17 @@ class DataPanel(QWidget):
             dialogs.error(self, "Export failed", f"{path} could not be written: {exc.strerror or exc}")
             return False
         return True
+
+
+_BRUSHES = []
+
+
+def _brushes():
+    """256 brushes along the blue-orange map, made once (a brush per point is slow)."""
+    if not _BRUSHES:
+        cmap = boundary_colormap()
+        _BRUSHES.extend(pg.mkBrush(cmap.map(i / 255, mode="qcolor")) for i in range(256))
+    return _BRUSHES
 
 
 def boundary_grid(X, d, size):

@@ -44,3 +44,20 @@ def import_csv(parent: QWidget, text: str, source: str) -> dict | None:
     from .csv_import_dialog import CsvImportDialog
     dialog = CsvImportDialog(text, source, parent)
     return dialog.result_data if dialog.exec() == CsvImportDialog.DialogCode.Accepted else None
+
+
+def png_size(parent: QWidget, width: int = 1200, height: int = 800) -> tuple[int, int] | None:
+    """Width and height in pixels for a PNG export, or None if cancelled."""
+    from PySide6.QtWidgets import QInputDialog
+    text, ok = QInputDialog.getText(parent, "PNG size", "Width × height in pixels:", text=f"{width}x{height}")
+    if not ok:
+        return None
+    try:
+        w, h = (int(v) for v in text.lower().replace("×", "x").split("x"))
+    except ValueError:
+        error(parent, "PNG size", f"“{text}” is not WIDTHxHEIGHT, e.g. 1920x1080")
+        return None
+    if not (16 <= w <= 10000 and 16 <= h <= 10000):
+        error(parent, "PNG size", "width and height must be between 16 and 10000 pixels")
+        return None
+    return w, h

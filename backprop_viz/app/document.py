@@ -37,6 +37,9 @@ class Document(QObject):
         self.selection = None
         self.undo_stack = QUndoStack(self)
         self._trace = None
+        # Which parts the last change touched ({"network", "data", "training", "view"});
+        # panels skip work that the change cannot affect.
+        self.last_change = {"network", "data", "training", "view"}
 
     # -- state -------------------------------------------------------------------
     @property
@@ -52,9 +55,18 @@ class Document(QObject):
         return os.path.basename(self.path) if self.path else "Untitled"
 
     def _set(self, project: Project) -> None:
+        old = self.project
+        self.last_change = {part for part, a, b in (
+            ("network", old.network_spec, project.network_spec), ("data", old.data, project.data),
+            ("training", old.training, project.training), ("view", old.view, project.view)) if a != b}
         self.project = project
-        self._trace = None
+        if self.last_change & {"network", "data"}:
+            self._trace = None
         self.projectChanged.emit()
+
+    def changed(self, *parts: str) -> bool:
+        """Did the last change touch any of ``parts``?"""
+        return bool(self.last_change & set(parts))
 
     def apply(self, project: Project, text: str) -> None:
         """An undoable edit."""
@@ -66,6 +78,7 @@ class Document(QObject):
         """New weights from training: not an edit, but the document changed."""
         self.project = self.project.with_network(network_spec)
         self._trace = None
+        self.last_change = {"network"}
         self.mark_modified()
         self.projectChanged.emit()
 

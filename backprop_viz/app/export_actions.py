@@ -85,11 +85,19 @@ class ExportActions:
         path = self._ext(path, ("png", "svg"), "png")
         return self._run(path, lambda p: export_scene(self.w.stepper_panel.graph.scene(), p))
 
-    def plot(self, name, path=None) -> bool:
+    def plot(self, name, path=None, size=None) -> bool:
+        asked = path is None
         path = path or self._path(f"Export {name.replace('_', ' ')}", "plot", f"{name}.png")
         if not path:
             return False
         path = self._ext(path, ("png", "svg", "csv"), "png")
+        if path.lower().endswith(".png"):
+            if size is None and asked:
+                size = dialogs.png_size(self.w)
+                if size is None:
+                    return False
+            size = size or (1200, 800)
+            return self._run(path, lambda p: export_plot(plots_of(self.w)[name], p, *size))
         if name == "gradient_heatmap" and path.lower().endswith(".csv"):
             return self._run(path, lambda p: export_text(p, heatmap_csv(self.w.training.history)))
         return self._run(path, lambda p: export_plot(plots_of(self.w)[name], p))

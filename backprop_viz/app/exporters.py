@@ -44,11 +44,24 @@ def export_plot(plot_item, path: str, width: int = 1200, height: int = 800) -> N
     kind = os.path.splitext(path)[1].lower().lstrip(".")
     if kind == "png":
         def write(tmp):
-            exporter = ex.ImageExporter(plot_item)
-            exporter.parameters()["width"] = width
-            exporter.parameters()["height"] = height
-            exporter.parameters()["antialias"] = True
-            exporter.export(tmp)
+            # pyqtgraph keeps the on-screen aspect ratio, so the plot is laid out at
+            # half the requested size for the moment of the export (text at 2× resolution).
+            view = plot_item.getViewWidget()
+            old = view.size() if view is not None else None
+            if view is not None:
+                view.resize(max(width // 2, 50), max(height // 2, 50))
+                plot_item.setGeometry(QRectF(0, 0, max(width // 2, 50), max(height // 2, 50)))
+            try:
+                exporter = ex.ImageExporter(plot_item)
+                exporter.parameters()["width"] = width
+                exporter.parameters()["antialias"] = True
+                image = exporter.export(toBytes=True)
+                if image.height() != height:
+                    image = image.scaled(width, height)
+                return image.save(tmp, "PNG")
+            finally:
+                if view is not None:
+                    view.resize(old)
         _atomic(path, write)
     elif kind == "svg":
         _atomic(path, lambda tmp: ex.SVGExporter(plot_item).export(tmp))

@@ -8,7 +8,10 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from ..engine.formatting import fmt
-from ..session.stepper import LAYER, Stepper, chain_sum_text, numeric_check, sensitivity_text
+from ..session.stepper import (LAYER, Stepper, chain_sum_text, numeric_check, per_sample_contributions,
+                               sensitivity_text)
+
+MAX_SAMPLES_LISTED = 40
 
 
 class FormulaPanel(QWidget):
@@ -20,6 +23,7 @@ class FormulaPanel(QWidget):
         self.stepper: Stepper | None = None
         self.node: int | None = None
         self.digits = 9
+        self.element = None      # the weight element chosen on the canvas, at layer level
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.title = QLabel("Chain rule")
@@ -107,8 +111,30 @@ class FormulaPanel(QWidget):
             ev = next((e for e in st.trace.backward if e.node == nid), None)
             if ev is not None and len(ev.terms) > 1:
                 lines.append(f"\nIt feeds {len(ev.terms)} consumers; its gradient is the sum of their contributions.")
+            if n.op == "param" and st.trace.X.shape[0] > 1:
+                lines += self._per_sample_lines(st, n.name, self.element)
         self.text.setPlainText("\n".join(lines))
         self.pathsChanged.emit(nid, [])
+
+    def _per_sample_lines(self, st, name, index) -> list[str]:
+        shape = np.shape(st.trace.nodes[st.trace.by_name[name]].value)
+        if index is None or len(index) != len(shape):
+            index = (0,) * len(shape)
+        result = per_sample_contributions(st.network, st.trace.X, st.trace.T, name, index)
+        label = f"{name}[{', '.join(str(i + 1) for i in index)}]"
+        if result is None:
+            return ["", f"Per-sample contributions to {label}: not separable (batch norm couples the samples)."]
+        contributions, penalty, total = result
+        lines = ["", f"Per-sample contributions to ∂E/∂{label} (the loss averages over the batch):"]
+        for i, c in enumerate(contributions[:MAX_SAMPLES_LISTED]):
+            lines.append(f"  sample {i + 1}: {fmt(c, self.digits)}")
+        if len(contributions) > MAX_SAMPLES_LISTED:
+            rest = sum(contributions[MAX_SAMPLES_LISTED:])
+            lines.append(f"  … {len(contributions) - MAX_SAMPLES_LISTED} more samples, together {fmt(rest, self.digits)}")
+        if penalty:
+            lines.append(f"  penalty (L1/L2): {fmt(penalty, self.digits)}")
+        lines.append(f"  sum = {fmt(sum(contributions) + penalty, self.digits)} = ∂E/∂{label} = {fmt(total, self.digits)}")
+        return lines
 
     def _param(self):
         """(parameter name, element index) of the shown node, if it is a parameter."""
@@ -117,7 +143,11 @@ class FormulaPanel(QWidget):
             return None
         if st.level == LAYER:
             n = st.trace.nodes[nid]
-            return (n.name, (0,) * np.ndim(n.value)) if n.op == "param" else None
+            if n.op != "param":
+                return None
+            index = self.element if self.element is not None and len(self.element) == np.ndim(n.value) \
+                else (0,) * np.ndim(n.value)
+            return n.name, index
         n = st.view.nodes[nid]
         return n.param
 

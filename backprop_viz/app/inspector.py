@@ -68,7 +68,7 @@ class InspectorPanel(QWidget):
         self.seed.editingFinished.connect(lambda: self._net_option("seed", self.seed.value()))
         self.errors: dict[str, QLabel] = {}
         self.controls: dict[str, QWidget] = {}
-        doc.projectChanged.connect(self.refresh)
+        doc.projectChanged.connect(lambda: self.doc.changed("network", "data") and self.refresh())
         doc.selectionChanged.connect(lambda _: self.refresh())
         editor.refused.connect(self.show_refusal)
         self.refresh()

@@ -114,11 +114,18 @@ class MainWindow(QMainWindow):
         self._history_reset(t.history, [la.activation for la in net.spec.layers])
 
     def _history_reset(self, history, activations) -> None:
+        self.plots.updates_per_epoch = self._updates_per_epoch()
         self.plots.set_history(history, activations)
         self.show_progress(self.training.epoch, self.training.steps, None, "not measured")
 
+    def _updates_per_epoch(self) -> float:
+        n = len(self.doc.project.arrays()[0])
+        bs = self.doc.project.training["batch_size"]
+        return float(1 if bs is None or bs >= n else -(-n // bs))
+
     def _snapshot(self, snap) -> None:
         import time
+        self.plots.updates_per_epoch = self._updates_per_epoch()
         self.plots.show_snapshot(snap)
         if snap.boundary is not None:
             self.data_panel.show_boundary(snap.boundary)
@@ -140,8 +147,6 @@ class MainWindow(QMainWindow):
             act.setEnabled(not running)
         if state == DIVERGED:
             self.statusBar().showMessage("Training diverged: see the alert in Live plots", 8000)
-        if not running:
-            self.stepper_panel.rebuild()
 
     def _training_failed(self, message: str) -> None:
         self.statusBar().showMessage(f"Training stopped: {message}", 10000)

@@ -59,7 +59,7 @@ class NetworkCanvas(QGraphicsView):
         self._settle.setSingleShot(True)
         self._settle.setInterval(200)
         self._settle.timeout.connect(self._crisp)
-        doc.projectChanged.connect(self.rebuild)
+        doc.projectChanged.connect(lambda: self.doc.changed("network", "data") and self.rebuild())
         doc.selectionChanged.connect(self._show_selection)
         self.rebuild()
 

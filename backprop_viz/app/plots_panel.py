@@ -42,6 +42,7 @@ class PlotsPanel(QWidget):
         layout.addWidget(self.tabs, 1)
         self.history = None
         self.snap = None
+        self.updates_per_epoch = 1.0
         self.n_layers = 0
         self._dirty = False
         self._build_loss_tab()
@@ -64,6 +65,11 @@ class PlotsPanel(QWidget):
         self.log_loss.setObjectName("logLoss")
         self.log_loss.toggled.connect(lambda on: self.loss_plot.setLogMode(False, on))
         row.addWidget(self.log_loss)
+        self.x_axis = QComboBox()
+        self.x_axis.setObjectName("xAxis")
+        self.x_axis.addItems(["against updates", "against epochs"])
+        self.x_axis.currentIndexChanged.connect(lambda _: self._x_axis_changed())
+        row.addWidget(self.x_axis)
         row.addStretch(1)
         v.addLayout(row)
         self.loss_plot = pg.PlotWidget(title="Loss")
@@ -198,25 +204,39 @@ class PlotsPanel(QWidget):
         self.refresh_curves()
         self.alert.show_health(snap.health)
 
+    def _x_axis_changed(self) -> None:
+        label = "epoch" if self.x_axis.currentIndex() == 1 else "update"
+        for p in (self.loss_plot, self.acc_plot):
+            p.setLabel("bottom", label)
+        for m in self.markers:
+            self.loss_plot.removeItem(m)
+        self.markers = []
+        self.refresh_curves()
+
+    def _x(self, steps):
+        """Updates, or epochs (updates ÷ updates per epoch) if chosen."""
+        return steps / self.updates_per_epoch if self.x_axis.currentIndex() == 1 else steps
+
     def refresh_curves(self) -> None:
         h = self.history
         if h is None:
             return
         x, loss = h.loss()
-        self.loss_curve.setData(x, _finite_or_nan(loss))
+        self.loss_curve.setData(self._x(x), _finite_or_nan(loss))
         vx, vl = h.val_loss()
-        self.val_curve.setData(vx, vl)
+        self.val_curve.setData(self._x(vx), vl)
         ax, acc, vacc = h.accuracy()
-        self.acc_curve.setData(ax, acc)
-        self.val_acc_curve.setData(ax, vacc)
+        self.acc_curve.setData(self._x(ax), acc)
+        self.val_acc_curve.setData(self._x(ax), vacc)
         gx, g = h.grad_norms()
         for i, c in enumerate(self.norm_curves):
             c.setData(gx, _positive_or_nan(g[:, i]))
-        marked = {int(m.value()) for m in self.markers}
+        marked = {m.step for m in self.markers}
         for step, node in h.divergences:
             if step not in marked:
-                line = pg.InfiniteLine(pos=step, angle=90, pen=pg.mkPen("#7a3b00", width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
+                line = pg.InfiniteLine(pos=self._x(step), angle=90, pen=pg.mkPen("#7a3b00", width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
                                        label=f"diverged: {node}", labelOpts={"position": 0.85, "color": "#7a3b00"})
+                line.step = step
                 self.loss_plot.addItem(line)
                 self.markers.append(line)
 

@@ -64,7 +64,7 @@ class StepperPanel(QWidget):
         layout.addWidget(split, 1)
         self.graph.nodeClicked.connect(self.select_node)
         self.formula.pathsChanged.connect(lambda nid, paths: self.graph.select_node(nid, paths))
-        doc.projectChanged.connect(self.rebuild)
+        doc.projectChanged.connect(self._project_changed)
         doc.selectionChanged.connect(self._canvas_selection)
         self.rebuild()
 
@@ -131,7 +131,28 @@ class StepperPanel(QWidget):
         row.addWidget(QLabel("Level:"))
         row.addWidget(self.level_neuron)
         row.addWidget(self.level_layer)
+        self.digits = QSpinBox()
+        self.digits.setObjectName("digitsSpin")
+        self.digits.setRange(1, 17)
+        self.digits.setValue(self.doc.project.view.get("digits", 9))
+        self.digits.setToolTip("Decimal places shown (the textbook example uses 9)")
+        self.digits.valueChanged.connect(self._digits_changed)
+        row.addWidget(QLabel("digits"))
+        row.addWidget(self.digits)
+        fit = QToolButton()
+        fit.setObjectName("fitGraph")
+        fit.setText("Fit")
+        ic = icon("fa6s.expand")
+        if ic is not None:
+            fit.setIcon(ic)
+        fit.setToolTip("Fit the whole graph in view (zoom: Ctrl+wheel; pan: drag)")
+        fit.clicked.connect(lambda: self.graph.fit())
+        row.addWidget(fit)
         return rows
+
+    def _digits_changed(self, value: int) -> None:
+        if value != self.doc.project.view.get("digits", 9):
+            self.doc.apply(self.doc.project.with_view(digits=value), "Set digits")
 
     def _sample_row(self):
         row = QHBoxLayout()
@@ -220,6 +241,14 @@ class StepperPanel(QWidget):
         self.graph.set_stepper(st)
         self.formula.show_node(st, None)
         self._update()
+
+    def _project_changed(self) -> None:
+        lr_changed = self.doc.changed("training") and self.stepper is not None and \
+            self.stepper.trace.lr != self.lr()
+        if self.doc.changed("network", "data") or lr_changed:
+            self.rebuild()
+        elif self.doc.changed("view"):
+            self._update()
 
     def show_training_step(self, net, X, T) -> None:
         """Walk exactly this step's weights and batch (training paused)."""
@@ -327,6 +356,12 @@ class StepperPanel(QWidget):
         st = self.stepper
         if st is None:
             return
+        digits = self.doc.project.view.get("digits", 9)
+        self.graph.digits = min(digits, 6) if st.level == LAYER else digits
+        if self.digits.value() != digits:
+            self.digits.blockSignals(True)
+            self.digits.setValue(digits)
+            self.digits.blockSignals(False)
         total = len(st.steps)
         self.phase_label.setText(f"{PHASE_NAMES[st.phase]} — step {st.position + 1} of {total}"
                                  f" ({'neuron' if st.level == NEURON else 'layer'} level)")
@@ -349,6 +384,19 @@ class StepperPanel(QWidget):
             self.doc.select(key)
             self._linking = False
 
+    def _canvas_selection_layer(self, key) -> None:
+        """A weight chosen on the canvas: its tensor node here, that element in the formula panel."""
+        if key[0] not in ("edge", "bias"):
+            return
+        name = f"layers.{key[1]}.{'weight' if key[0] == 'edge' else 'bias'}"
+        nid = self.stepper.trace.by_name.get(name)
+        if nid is None:
+            return
+        self.formula.element = tuple(key[2:])
+        self._linking = True
+        self.select_node(nid)
+        self._linking = False
+
     def _canvas_key(self, nid):
         st = self.stepper
         if st.level == LAYER:
@@ -365,7 +413,10 @@ class StepperPanel(QWidget):
         return None
 
     def _canvas_selection(self, key) -> None:
-        if self._linking or not key or self.stepper is None or self.stepper.level == LAYER:
+        if self._linking or not key or self.stepper is None:
+            return
+        if self.stepper.level == LAYER:
+            self._canvas_selection_layer(key)
             return
         v = self.stepper.view
         target = None

@@ -103,7 +103,7 @@ class TrainingPanel(QWidget):
         self.form.addRow(self.error)
         outer.addStretch(1)
         self.fields: dict[str, QWidget] = {}
-        doc.projectChanged.connect(self.refresh)
+        doc.projectChanged.connect(lambda: self.doc.changed("training") and self.refresh())
         controller.stateChanged.connect(self._state)
         controller.snapshot.connect(self._snapshot)
         self.refresh()

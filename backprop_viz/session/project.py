@@ -185,6 +185,9 @@ class Project:
     def with_data(self, data: dict) -> "Project":
         return Project(self.network_spec, data, self.training, self.view)
 
+    def with_view(self, **view) -> "Project":
+        return Project(self.network_spec, self.data, self.training, {**self.view, **view})
+
     def with_training(self, training: dict) -> "Project":
         return Project(self.network_spec, self.data, training, self.view)
 

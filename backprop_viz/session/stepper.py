@@ -287,3 +287,32 @@ def chain_sum_text(view, nid: int, digits: int = 9, limit: int = 12) -> list[str
     lines.append(f"sum over {len(paths)} path{'s' if len(paths) != 1 else ''} = {fmt(total, digits)}"
                  f" = ∂{root}/∂{view.nodes[nid].label}")
     return lines
+
+
+def per_sample_contributions(net: Network, X, T, name: str, index: tuple):
+    """Each sample's share of one weight's batch gradient, and the penalty's share.
+
+    The losses average over samples, so the batch gradient is the mean of the
+    per-sample gradients (plus the L1/L2 penalty's gradient, counted once).
+    Returns (contributions, penalty part, batch gradient), or None where the
+    samples are coupled (batch norm).
+    """
+    if any(layer.norm == "batch" for layer in net.spec.layers):
+        return None
+    X = np.asarray(X, dtype=float)
+    T = np.asarray(T, dtype=float)
+    n = len(X)
+    work = net.copy()
+    l1, l2 = work.spec.l1, work.spec.l2
+    work.spec.l1 = work.spec.l2 = 0.0
+    contributions = []
+    for i in range(n):
+        _, g = work.copy().loss_and_gradients(X[i:i + 1], T[i:i + 1], rng=np.random.default_rng(0),
+                                              update_stats=False)
+        contributions.append(float(g[name][index]) / n)
+    w = float(net.params[name][index])
+    penalty = 0.0
+    if name.endswith(".weight"):
+        penalty = l1 * float(np.sign(w)) + 2 * l2 * w
+    _, g = net.copy().loss_and_gradients(X, T, rng=np.random.default_rng(0), update_stats=False)
+    return contributions, penalty, float(g[name][index])

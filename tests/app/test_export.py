@@ -189,3 +189,14 @@ def test_headless_export_refuses_bad_input(tmp_path):
                           "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=120, cwd=ROOT,
                          env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert res.returncode == 2 and "no such file" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_png_size_is_asked_and_used(qtbot, make_window, answers, tmp_path, monkeypatch):
+    from backprop_viz.app import dialogs
+    w = make_window("xor")
+    w.act_step.trigger()
+    answers.save = str(tmp_path / "loss.png")
+    monkeypatch.setattr(dialogs, "png_size", lambda parent: (640, 480))
+    assert w.exports.plot("loss")
+    img = QImage(str(tmp_path / "loss.png"))
+    assert (img.width(), img.height()) == (640, 480)

@@ -49,7 +49,7 @@ def test_graph_nodes_show_values_then_gradients(qtbot, make_window):
     assert s_item.value.text() == "= 1.94"
     assert s_item.grad.text() == ""
     panel.run_to_end()
-    assert s_item.grad.text() == "∂E: 0.092761"
+    assert s_item.grad.text() == "∂E: 0.092760926"
     # |gradient| colours: W1's gradient is smaller than b's, so its fill is lighter.
     w1 = g.items[v.by_label["W1"]].brush().color().lightness()
     b = g.items[v.by_label["b"]].brush().color().lightness()
@@ -154,3 +154,29 @@ def test_play_mode_walks_to_the_end(qtbot, make_window):
     button(panel, "playButton").click()
     qtbot.waitUntil(lambda: panel.stepper.at_end, timeout=5000)
     assert not panel.play_timer.isActive()
+
+
+def test_digits_setting(qtbot, make_window):
+    w = make_window("worked_example")
+    panel = w.stepper_panel
+    panel.step_forward()
+    panel.step_forward()
+    panel.digits.setValue(4)
+    assert w.doc.project.view["digits"] == 4
+    assert panel.step_text.toPlainText() == "predicted = sigmoid(s) = sigmoid(1.94) = 0.8744"
+    w.doc.undo_stack.undo()
+    assert panel.digits.value() == 9
+
+
+def test_per_sample_contributions_at_layer_level(qtbot, make_window):
+    w = make_window("xor")
+    panel = w.stepper_panel
+    panel.batch.setChecked(True)
+    w.doc.select(("edge", 0, 1, 2))
+    text = panel.formula.text.toPlainText()
+    assert "Per-sample contributions to ∂E/∂layers.0.weight[2, 3]" in text
+    assert "sample 1:" in text and "… 120 more samples" in text
+    total = [line for line in text.splitlines() if line.strip().startswith("sum =")][0]
+    left, right = total.split("= ∂E/∂layers.0.weight[2, 3] =")
+    assert left.split("=")[1].strip() == right.strip()
+    assert panel.graph.selected == panel.stepper.trace.by_name["layers.0.weight"]

@@ -138,3 +138,15 @@ def test_opening_another_file_stops_training(qtbot, make_window, answers, tmp_pa
     assert w.new_project("worked_example")
     assert not proc.is_alive()
     assert w.training.state == "idle"
+
+
+def test_loss_against_epochs(qtbot, make_window):
+    w = make_window("xor")          # 160 training samples in batches of 32: 5 updates an epoch
+    w.act_step_epoch.trigger()
+    w.act_step_epoch.trigger()
+    x, _ = w.plots.loss_curve.getData()
+    assert x[-1] == 10
+    w.plots.x_axis.setCurrentIndex(1)
+    x, _ = w.plots.loss_curve.getData()
+    assert x[-1] == 2.0
+    assert w.plots.loss_plot.getAxis("bottom").labelText == "epoch"

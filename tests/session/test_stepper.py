@@ -116,3 +116,16 @@ def test_updated_parameters_do_not_touch_the_network():
     assert new["layers.0.weight"][0, 0] == pytest.approx(0.49990723907, abs=1e-11)
     np.testing.assert_array_equal(st.network.flat, before)
     assert isinstance(st.network, Network)
+
+
+def test_per_sample_contributions_sum_to_the_batch_gradient():
+    from backprop_viz.session.stepper import per_sample_contributions
+    p = open_template("residual")
+    X, T, _, _ = p.arrays()
+    spec = dict(p.network_spec, l1=0.01, l2=0.02)
+    net = Network.from_dict(spec)
+    contributions, penalty, total = per_sample_contributions(net, X[:30], T[:30], "layers.2.weight", (1, 3))
+    assert len(contributions) == 30 and penalty != 0
+    assert sum(contributions) + penalty == pytest.approx(total, rel=1e-12, abs=1e-15)
+    bn = Network.from_dict({"inputs": 2, "layers": [{"units": 2, "norm": "batch"}, {"units": 1}]})
+    assert per_sample_contributions(bn, X[:4], T[:4], "layers.0.weight", (0, 0)) is None
