@@ -19,6 +19,20 @@ from .alert_band import AlertBand
 SLOW_MS = 200
 
 
+class SparseLogAxis(pg.AxisItem):
+    """In log mode, label only 1, 2 and 5 × 10ⁿ: the minor ticks crowd on a short plot."""
+
+    def tickStrings(self, values, scale, spacing):
+        strings = super().tickStrings(values, scale, spacing)
+        if not self.logMode:
+            return strings
+        out = []
+        for v, text in zip(values, strings):
+            mantissa = round(10 ** (v - np.floor(v + 1e-9)), 3)
+            out.append(text if mantissa in (1.0, 2.0, 5.0) else "")
+        return out
+
+
 def layer_pen(i: int, n: int, width: float = 1.5):
     cmap = pg.colormap.get("viridis")
     t = 0.0 if n <= 1 else 0.85 * i / (n - 1)
@@ -72,7 +86,7 @@ class PlotsPanel(QWidget):
         row.addWidget(self.x_axis)
         row.addStretch(1)
         v.addLayout(row)
-        self.loss_plot = pg.PlotWidget(title="Loss")
+        self.loss_plot = pg.PlotWidget(title="Loss", axisItems={"left": SparseLogAxis("left")})
         self.loss_plot.setLabel("bottom", "update")
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.addLegend(offset=(-10, 10))
@@ -97,7 +111,8 @@ class PlotsPanel(QWidget):
     def _build_gradient_tab(self):
         w = QWidget()
         v = QVBoxLayout(w)
-        self.norm_plot = pg.PlotWidget(title="Weight-gradient norm per layer")
+        self.norm_plot = pg.PlotWidget(title="Weight-gradient norm per layer",
+                                       axisItems={"left": SparseLogAxis("left")})
         self.norm_plot.setLogMode(False, True)
         self.norm_plot.setLabel("bottom", "update")
         self.norm_plot.setLabel("left", "‖∂E/∂W‖")
