@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+_PACKAGE = Path(__file__).resolve().parents[1]
+
 
 def assets_dir() -> Path:
-    here = Path(__file__).resolve().parents[2] / "assets"
-    if here.is_dir():
-        return here
-    from importlib.resources import files
-    return Path(str(files("backprop_viz.assets")))
+    # A checkout keeps assets/ beside the package; an installed copy has them
+    # inside it as backprop_viz/assets (see pyproject.toml).
+    for candidate in (_PACKAGE.parent / "assets", _PACKAGE / "assets"):
+        if (candidate / "examples").is_dir():
+            return candidate
+    raise FileNotFoundError("the bundled assets folder is missing; reinstall backprop-viz")
 
 
 def examples_dir() -> Path:
