@@ -245,7 +245,7 @@ class DataPanel(QWidget):
         p = self.doc.project
         X, *_ = p.arrays()
         net = p.network()
-        xs, ys, grid_inputs = boundary_grid(X, p.data, GRID)
+        xs, ys, grid_inputs = data_mod.boundary_grid(X, p.data, GRID)
         with np.errstate(all="ignore"):
             out = net.predict(grid_inputs)
         values = out.argmax(axis=1).astype(float) if out.shape[1] > 1 else out[:, 0]
@@ -434,17 +434,3 @@ def _brushes():
         cmap = boundary_colormap()
         _BRUSHES.extend(pg.mkBrush(cmap.map(i / 255, mode="qcolor")) for i in range(256))
     return _BRUSHES
-
-
-def boundary_grid(X, d, size):
-    """Grid over the first two inputs, with derived features added as for the data."""
-    from ..engine.datasets import add_features
-    lo, hi = X[:, :2].min(axis=0), X[:, :2].max(axis=0)
-    pad = (hi - lo) * 0.1 + 1e-9
-    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size)
-    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], size)
-    gx, gy = np.meshgrid(xs, ys)
-    pts = np.column_stack([gx.ravel(), gy.ravel()])
-    if d["kind"] == "builtin" and d.get("features"):
-        pts = add_features(pts, d["features"])
-    return xs, ys, pts

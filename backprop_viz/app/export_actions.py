@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtWidgets import QMenu, QProgressDialog
+from PySide6.QtWidgets import QApplication, QMenu, QProgressDialog
 
 from ..engine.derivation import csv_rows, latex, markdown
 from ..session.exports import heatmap_csv, history_csv, run_json, torch_script
@@ -150,6 +150,7 @@ class ExportActions:
 
         def progress(done, total):
             dialog.setValue(done)
+            QApplication.processEvents()    # the window stays responsive between frames
             return not dialog.wasCanceled()
         try:
             paths = export_step_sequence(panel, folder, progress=progress)

@@ -7,35 +7,17 @@ never leaves half a file behind.
 from __future__ import annotations
 
 import os
-import tempfile
 
 from PySide6.QtCore import QMarginsF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 
-from ..engine.files import publish, write_text_atomic
+from ..engine.files import write_atomic, write_text_atomic
 
 PLOT_FORMATS = ("png", "svg", "csv")
 SCENE_FORMATS = ("png", "svg")
 
 
-def _atomic(path: str, write) -> None:
-    """``write(tmp_path)`` then rename into place."""
-    folder = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
-        ok = write(tmp)
-        if ok is False:
-            raise OSError(f"could not write {os.path.basename(path)}")
-        publish(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def export_plot(plot_item, path: str, width: int = 1200, height: int = 800) -> None:
@@ -62,11 +44,11 @@ def export_plot(plot_item, path: str, width: int = 1200, height: int = 800) -> N
             finally:
                 if view is not None:
                     view.resize(old)
-        _atomic(path, write)
+        write_atomic(path, write)
     elif kind == "svg":
-        _atomic(path, lambda tmp: ex.SVGExporter(plot_item).export(tmp))
+        write_atomic(path, lambda tmp: ex.SVGExporter(plot_item).export(tmp))
     elif kind == "csv":
-        _atomic(path, lambda tmp: ex.CSVExporter(plot_item).export(tmp))
+        write_atomic(path, lambda tmp: ex.CSVExporter(plot_item).export(tmp))
     else:
         raise ValueError(f"{os.path.basename(path)}: choose .png, .svg or .csv")
 
@@ -87,7 +69,7 @@ def export_scene(scene, path: str, scale: float = 2.0, background=None, rect=Non
             scene.render(painter, QRectF(0, 0, image.width(), image.height()), rect)
             painter.end()
             return image.save(tmp, "PNG")
-        _atomic(path, write)
+        write_atomic(path, write)
     elif kind == "svg":
         def write(tmp):
             gen = QSvgGenerator()
@@ -100,13 +82,13 @@ def export_scene(scene, path: str, scale: float = 2.0, background=None, rect=Non
             scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect,
                          Qt.AspectRatioMode.KeepAspectRatio)
             painter.end()
-        _atomic(path, write)
+        write_atomic(path, write)
     else:
         raise ValueError(f"{os.path.basename(path)}: choose .png or .svg")
 
 
 def export_text(path: str, text: str) -> None:
-    write_text_atomic(path, text)
+    write_textwrite_atomic(path, text)
 
 
 def export_step_sequence(panel, folder: str, stem: str = "step", scale: float = 1.5, progress=None) -> list[str]:

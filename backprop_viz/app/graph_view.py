@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsLineItem, QGraphicsRectIt
 from ..engine.formatting import fmt
 from ..session.stepper import LAYER, Stepper
 from . import theme
+from .zoom import ctrl_wheel_zoom
 
 NODE_W, NODE_H = 132, 50
 COL_GAP, ROW_GAP = 176, 62
@@ -249,11 +250,8 @@ class GraphView(QGraphicsView):
         self.scale(factor, factor)
 
     def wheelEvent(self, event):
-        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)
-            event.accept()
-            return
-        super().wheelEvent(event)
+        if not ctrl_wheel_zoom(self, event):
+            super().wheelEvent(event)
 
 
 def _magnitude(g) -> float:

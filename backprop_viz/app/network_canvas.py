@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QMenu
 from ..engine.activations import NAMES as ACTIVATIONS
 from ..engine.formatting import fmt
 from . import theme
+from .zoom import ctrl_wheel_zoom
 from .canvas_items import (BiasItem, ButtonItem, EdgeItem, EllipsisItem, HeaderItem, NeuronItem)
 from .document import Document
 from .editor import Editor
@@ -359,11 +360,8 @@ class NetworkCanvas(QGraphicsView):
         return menu
 
     def wheelEvent(self, event):
-        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)
-            event.accept()
-            return
-        super().wheelEvent(event)
+        if not ctrl_wheel_zoom(self, event):
+            super().wheelEvent(event)
 
     def _moving(self) -> None:
         if self.renderHints() & QPainter.RenderHint.Antialiasing:

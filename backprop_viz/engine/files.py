@@ -62,16 +62,17 @@ def publish(tmp: str, path: str) -> None:
     os.replace(tmp, path)
 
 
-def write_text_atomic(path, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename it into place."""
+def write_atomic(path, write) -> None:
+    """``write(tmp_path)`` fills a temporary file beside ``path``, which then
+    replaces ``path`` in one rename; on any failure the old file stays and the
+    temporary one goes. ``write`` returning False counts as a failure."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=os.path.splitext(path)[1] or ".tmp", dir=folder)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+        if write(tmp) is False:
+            raise OSError(f"could not write {os.path.basename(path)}")
         publish(tmp, path)
     except BaseException:
         try:
@@ -79,6 +80,16 @@ def write_text_atomic(path, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def write_text_atomic(path, text: str) -> None:
+    """Write text so that ``path`` is either the old file or the whole new one."""
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    write_atomic(path, write)
 
 
 def save_network(net: Network, path) -> None:

@@ -364,3 +364,17 @@ def export_csv(d: dict) -> str:
     for i in range(len(X)):
         w.writerow([repr(float(v)) for v in X[i]] + [repr(float(v)) for v in T[i]] + [part[i]])
     return buf.getvalue()
+
+
+def boundary_grid(X: np.ndarray, d: dict, size: int):
+    """(xs, ys, network inputs) for a size × size grid over the first two inputs'
+    range (padded by 10 %), derived features added as the data has them."""
+    lo, hi = X[:, :2].min(axis=0), X[:, :2].max(axis=0)
+    pad = (hi - lo) * 0.1 + 1e-9
+    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size)
+    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], size)
+    gx, gy = np.meshgrid(xs, ys)
+    pts = np.column_stack([gx.ravel(), gy.ravel()])
+    if d["kind"] == "builtin" and d.get("features"):
+        pts = add_features(pts, d["features"])
+    return xs, ys, pts

@@ -244,17 +244,8 @@ class TrainingSession:
 
     def boundary(self, size: int = GRID):
         """Predictions over the data's bounding box (first output), derived inputs included."""
-        from ..engine.datasets import add_features
-        X = self.trainer.X
-        d = self.project.data
-        lo, hi = X[:, :2].min(axis=0), X[:, :2].max(axis=0)
-        pad = (hi - lo) * 0.1 + 1e-9
-        xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size)
-        ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], size)
-        gx, gy = np.meshgrid(xs, ys)
-        pts = np.column_stack([gx.ravel(), gy.ravel()])
-        if d["kind"] == "builtin" and d.get("features"):
-            pts = add_features(pts, d["features"])
+        from .data import boundary_grid
+        xs, ys, pts = boundary_grid(self.trainer.X, self.project.data, size)
         with np.errstate(all="ignore"):
             out = self.net.predict(pts)
         if out.shape[1] > 1:
