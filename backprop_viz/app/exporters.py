@@ -88,7 +88,7 @@ def export_scene(scene, path: str, scale: float = 2.0, background=None, rect=Non
 
 
 def export_text(path: str, text: str) -> None:
-    write_textwrite_atomic(path, text)
+    write_text_atomic(path, text)
 
 
 def export_step_sequence(panel, folder: str, stem: str = "step", scale: float = 1.5, progress=None) -> list[str]:
