@@ -86,7 +86,7 @@ def test_softmax_output_with_squared_error():
        act=st.sampled_from([a if isinstance(a, str) else a["name"] for a in ACTIVATIONS if a != "relu"]),
        loss=st.sampled_from(list(LOSSES)),
        norm=st.sampled_from([None, "batch", "layer"]),
-       residual=st.booleans(), width=st.integers(2, 4), inputs=st.integers(1, 4),
+       residual=st.booleans(), width=st.integers(3, 4), inputs=st.integers(1, 4),
        outputs=st.integers(2, 3), n=st.integers(3, 6),
        l1=st.sampled_from([0.0, 0.01]), l2=st.sampled_from([0.0, 0.02]))
 def test_random_networks_match_finite_differences(seed, act, loss, norm, residual, width, inputs,
