@@ -6,6 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from ..engine.health import DIVERGED, EXPLODING, HEALTHY, VANISHING
+from . import theme
 
 # Background and text colours per state; blue/orange families, readable in light and dark.
 STYLES = {
@@ -14,6 +15,14 @@ STYLES = {
     EXPLODING: ("#ffe0c2", "#6b2600"),
     DIVERGED: ("#3b1d00", "#ffd9b3"),
     "not measured": ("#eeeeee", "#333333"),
+}
+# The same hues, dark, for a dark palette.
+STYLES_DARK = {
+    HEALTHY: ("#12324d", "#cfe6fa"),
+    VANISHING: ("#4a3309", "#ffe2b3"),
+    EXPLODING: ("#5a2a06", "#ffd2ad"),
+    DIVERGED: ("#3b1d00", "#ffd9b3"),
+    "not measured": ("#333333", "#dddddd"),
 }
 TITLES = {HEALTHY: "Healthy gradients", VANISHING: "Vanishing gradients",
           EXPLODING: "Exploding gradients", DIVERGED: "Training diverged", "not measured": "Gradients"}
@@ -52,7 +61,8 @@ class AlertBand(QFrame):
     def show_health(self, health) -> None:
         state = health.state if health is not None else "not measured"
         self.state = state
-        bg, fg = STYLES.get(state, STYLES["not measured"])
+        styles = STYLES_DARK if theme.is_dark() else STYLES
+        bg, fg = styles.get(state, styles["not measured"])
         self.setStyleSheet(f"#alertBand {{ background: {bg}; border-radius: 4px; }}"
                            f"#alertBand QLabel {{ color: {fg}; }}")
         self.title.setText(f"<b>{TITLES.get(state, state)}</b>")

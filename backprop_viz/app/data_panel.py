@@ -144,8 +144,9 @@ class DataPanel(QWidget):
         self.val_points = pg.ScatterPlotItem(size=8, pen=pg.mkPen("#222", width=1.0), symbol="t")
         self.plot.addItem(self.train_points)
         self.plot.addItem(self.val_points)
-        legend = self.plot.addLegend(offset=(-5, 5), brush=pg.mkBrush(255, 255, 255, 210),
-                                     pen=pg.mkPen(150, 150, 150))
+        base = theme.base_color()
+        legend = self.plot.addLegend(offset=(-5, 5), brush=pg.mkBrush(base.red(), base.green(), base.blue(), 210),
+                                     pen=pg.mkPen(150, 150, 150), labelTextColor=theme.text_color())
         legend.addItem(self.train_points, "training")
         legend.addItem(self.val_points, "validation")
         self.plot.scene().sigMouseClicked.connect(self._clicked)
