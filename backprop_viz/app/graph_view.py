@@ -7,7 +7,6 @@ log scale, so vanishing gradients fade toward the inputs.
 
 from __future__ import annotations
 
-import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel,
                                QLineEdit, QSpinBox, QVBoxLayout, QWidget)
@@ -190,7 +189,6 @@ class InspectorPanel(QWidget):
 
     def _layer_rows(self, c: int) -> None:
         spec = self.doc.project.network_spec
-        form = self.sel_form
         units = QSpinBox()
         units.setRange(1, 4096)
         units.setObjectName("unitsSpin")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .graph import CONST, INPUT, PARAM, Node
+from .graph import CONST, INPUT, PARAM
 from .network import Network, Pass
 
 

@@ -315,7 +315,8 @@ def import_samples(data: np.ndarray, inputs: list[int], targets: list[int], task
                    header=None) -> dict:
     """A samples data choice from chosen CSV columns."""
     ncol = data.shape[1]
-    name = (lambda c: header[c] if header else f"column {c + 1}")
+    def name(c: int) -> str:
+        return header[c] if header else f"column {c + 1}"
     if not inputs:
         raise SpecError(source, "choose at least one input column")
     if not targets:
