@@ -22,6 +22,12 @@ from .document import Document
 from .editor import Editor
 
 COLUMN_GAP = 190
+MIN_COLUMN_GAP = 130
+
+
+def column_gap(columns: int) -> float:
+    """Deep networks get narrower columns, so the whole network stays legible in view."""
+    return COLUMN_GAP if columns <= 6 else max(MIN_COLUMN_GAP, COLUMN_GAP - 15 * (columns - 6))
 ROW_GAP = 44
 COLLAPSE_ABOVE = 24
 SHOW_EACH_SIDE = 10
@@ -76,6 +82,7 @@ class NetworkCanvas(QGraphicsView):
         spec = self.doc.project.network_spec
         sizes = [spec["inputs"]] + [layer["units"] for layer in spec["layers"]]
         n_cols = len(sizes)
+        self.gap = gap = column_gap(n_cols)
         tr = self.doc.sample_trace()
         weights = [np.asarray(layer["weight"], dtype=float) for layer in spec["layers"]]
         biases = [np.asarray(layer.get("bias") or [], dtype=float) for layer in spec["layers"]]
@@ -87,7 +94,7 @@ class NetworkCanvas(QGraphicsView):
 
         columns = []
         for c, n in enumerate(sizes):
-            x = c * COLUMN_GAP
+            x = c * gap
             vis = visible_units(n)
             y0 = -(len(vis) - 1) * ROW_GAP / 2
             col = []
@@ -120,7 +127,7 @@ class NetworkCanvas(QGraphicsView):
                     if small:
                         self._edge_label(p1, p2, w, 0.3)
             if layer.get("use_bias", True) and len(biases[i]):
-                bx, by = i * COLUMN_GAP, top - ROW_GAP
+                bx, by = i * gap, top - ROW_GAP
                 scene.addItem(BiasItem(i, bx, by))
                 for j, p2 in columns[i + 1]:
                     b = float(biases[i][j])
@@ -134,7 +141,7 @@ class NetworkCanvas(QGraphicsView):
                         self._edge_label(QPointF(bx, by), p2, b, 0.55)
         self._buttons(sizes, top)
         bottom = max(len(visible_units(n)) for n in sizes) * ROW_GAP / 2
-        scene.setSceneRect(QRectF(-90, top - 130, (n_cols - 1) * COLUMN_GAP + 180, bottom - top + 210))
+        scene.setSceneRect(QRectF(-90, top - 130, (n_cols - 1) * gap + 180, bottom - top + 210))
         self._show_selection(self.doc.selection)
         if not self._fitted:
             self.fit()
@@ -142,7 +149,7 @@ class NetworkCanvas(QGraphicsView):
     def _header(self, c: int, n: int, x: float, y: float) -> None:
         spec = self.doc.project.network_spec
         if c == 0:
-            text = f"Inputs ({n})"
+            text = f"Inputs\n{n}"
         else:
             layer = spec["layers"][c - 1]
             act = layer["activation"] if isinstance(layer["activation"], str) else layer["activation"]["name"]
@@ -154,7 +161,8 @@ class NetworkCanvas(QGraphicsView):
                 extras.append("+ skip")
             if layer.get("dropout"):
                 extras.append(f"dropout {layer['dropout']:g}")
-            text = f"{name} · {act} ({n})" + ("".join(f"\n{e}" for e in extras) if extras else "")
+            # Two short lines rather than one long one: deep networks have narrow columns.
+            text = f"{name}\n{act} · {n}" + ("".join(f"\n{e}" for e in extras) if extras else "")
         item = HeaderItem(c, text, x, y)
         self.scene().addItem(item)
         self.headers[("layer", c)] = item
@@ -164,7 +172,7 @@ class NetworkCanvas(QGraphicsView):
         n_layers = len(sizes) - 1
         bottom = max(len(visible_units(n)) for n in sizes) * ROW_GAP / 2 + 10
         for c, n in enumerate(sizes):
-            x = c * COLUMN_GAP
+            x = c * self.gap
             i = c - 1
             plus = ButtonItem("+", "Add a neuron to this layer", lambda i=i: self.editor.add_neuron(i),
                               x - 16, bottom + 12, f"add_neuron_{c}")
@@ -176,7 +184,7 @@ class NetworkCanvas(QGraphicsView):
                 self.buttons[b.name] = b
             if c < n_layers:
                 ins = ButtonItem("+ layer", "Insert a hidden layer here",
-                                 lambda c=c: self.editor.insert_layer(c), x + COLUMN_GAP / 2, bottom + 12,
+                                 lambda c=c: self.editor.insert_layer(c), x + self.gap / 2, bottom + 12,
                                  f"insert_layer_{c}")
                 scene.addItem(ins)
                 self.buttons[ins.name] = ins

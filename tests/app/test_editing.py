@@ -62,7 +62,7 @@ def test_context_menu_offers_layer_actions(qtbot, make_window):
     relu = next(a for a in act_menu.actions() if a.text() == "relu")
     relu.trigger()
     assert w.doc.project.network_spec["layers"][0]["activation"] == "relu"
-    assert "Hidden 1 · relu" in w.canvas.headers[("layer", 1)].text()
+    assert w.canvas.headers[("layer", 1)].text() == "Hidden 1\nrelu · 4"
 
 
 def test_typing_a_weight_in_the_inspector(qtbot, make_window):
