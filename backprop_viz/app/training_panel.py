@@ -86,6 +86,12 @@ class TrainingPanel(QWidget):
         self.schedule.addItems(["none"] + list(SCHEDULES))
         self.schedule.activated.connect(lambda _: self._set_schedule())
         self.form.addRow("LR schedule", self.schedule)
+        self.schedule_params = QLineEdit()
+        self.schedule_params.setObjectName("scheduleParams")
+        self.schedule_params.setToolTip("The schedule's settings, e.g. step_size=10, gamma=0.5 "
+                                        "(stepped once per epoch)")
+        self.schedule_params.editingFinished.connect(self._set_schedule_params)
+        self.form.addRow("Schedule settings", self.schedule_params)
         self.early = QSpinBox()
         self.early.setRange(0, 10_000)
         self.early.setSpecialValueText("off")
@@ -132,6 +138,10 @@ class TrainingPanel(QWidget):
         self.clip_norm.setText("" if t["clip_grad_norm"] is None else fmt(t["clip_grad_norm"]))
         self.clip_value.setText("" if t["clip_grad_value"] is None else fmt(t["clip_grad_value"]))
         self.schedule.setCurrentText(t["schedule"]["name"] if t["schedule"] else "none")
+        sched = t["schedule"]
+        self.schedule_params.setText(", ".join(f"{k}={fmt(v)}" for k, v in sched.items() if k != "name")
+                                     if sched else "")
+        self.schedule_params.setEnabled(bool(sched))
         self.early.setValue(t["early_stopping"]["patience"] if t["early_stopping"] else 0)
         self.seed.setValue(t["seed"])
         self._loading = False
@@ -234,6 +244,22 @@ class TrainingPanel(QWidget):
         name = self.schedule.currentText()
         self._set("schedule", None if name == "none" else {"name": name})
 
+    def _set_schedule_params(self) -> None:
+        if self._loading or not self.doc.project.training["schedule"]:
+            return
+        sched = {"name": self.doc.project.training["schedule"]["name"]}
+        for part in self.schedule_params.text().split(","):
+            if not part.strip():
+                continue
+            key, _, value = part.partition("=")
+            number = parse_number(value)
+            if not key.strip() or number is None:
+                self.error.setText(f"schedule: write settings as name=number, e.g. gamma=0.5 (got “{part.strip()}”)")
+                return
+            sched[key.strip()] = int(number) if key.strip() in ("step_size", "T_max") and number == int(number) \
+                else number
+        self._set("schedule", sched)
+
     def _set_early(self) -> None:
         v = self.early.value()
         self._set("early_stopping", None if v == 0 else {"patience": v})
@@ -243,7 +269,7 @@ class TrainingPanel(QWidget):
         running = state == RUNNING
         self.train_btn.setText("Pause" if running else "Train")
         for w in (self.step_btn, self.epoch_btn, self.walk_btn, self.optimizer, self.batch_mode,
-                  self.batch_size, self.schedule, self.early, self.seed):
+                  self.batch_size, self.schedule, self.schedule_params, self.early, self.seed):
             w.setEnabled(not running)
         for key, w in self.fields.items():
             w.setEnabled(not running or key in LIVE_KEYS)

@@ -53,8 +53,9 @@ def validate_training(d) -> dict:
     out = {**DEFAULT_TRAINING, **copy.deepcopy(d)}
     try:
         opt = parse_optimizer(out["optimizer"], "optimizer")
-        parse_schedule(out["schedule"], "schedule")
-        parse_early_stopping(out["early_stopping"], "early_stopping")
+        # Completed with their defaults, so the file and the form show every setting.
+        out["schedule"] = parse_schedule(out["schedule"], "schedule")
+        out["early_stopping"] = parse_early_stopping(out["early_stopping"], "early_stopping")
     except SpecError as exc:
         raise _prefixed("training", exc) from None
     # Keep what the user set, completed with the optimizer's defaults for display.

@@ -150,3 +150,26 @@ def test_loss_against_epochs(qtbot, make_window):
     x, _ = w.plots.loss_curve.getData()
     assert x[-1] == 2.0
     assert w.plots.loss_plot.getAxis("bottom").labelText == "epoch"
+
+
+def test_schedule_and_its_settings(qtbot, make_window):
+    w = make_window("xor")
+    panel = w.training_panel
+    panel.schedule.setCurrentText("step")
+    panel.schedule.activated.emit(panel.schedule.currentIndex())
+    assert w.doc.project.training["schedule"] == {"name": "step", "step_size": 10, "gamma": 0.1}
+    assert panel.schedule_params.text() == "step_size=10, gamma=0.1"
+    panel.schedule_params.setText("step_size=2, gamma=0.5")
+    panel.schedule_params.editingFinished.emit()
+    assert w.doc.project.training["schedule"] == {"name": "step", "step_size": 2, "gamma": 0.5}
+    panel.schedule_params.setText("gamma=lots")
+    panel.schedule_params.editingFinished.emit()
+    assert "write settings as name=number" in panel.error.text()
+    panel.schedule_params.setText("gama=0.5")
+    panel.schedule_params.editingFinished.emit()
+    assert "not a setting of step" in panel.error.text()
+    assert w.doc.project.training["schedule"]["gamma"] == 0.5
+    for _ in range(2):
+        w.act_step_epoch.trigger()
+    w.act_step.trigger()
+    assert w.training.last_snapshot.records[-1]["lr"] == 0.05 * 0.5
