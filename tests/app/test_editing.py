@@ -160,3 +160,19 @@ def test_undo_redo_actions_follow_the_stack(qtbot, make_window):
     assert units(w) == [2, 4, 1] and w.act_redo.isEnabled()
     w.act_redo.trigger()
     assert units(w) == [2, 5, 1]
+
+
+def test_inspector_shows_the_neurons_numbers(qtbot, make_window):
+    from PySide6.QtWidgets import QLabel
+    w = make_window("worked_example")
+    w.doc.select(("neuron", 1, 0))
+    form = w.inspector.sel_form
+    rows = {}
+    for r in range(form.rowCount()):
+        label = form.itemAt(r, form.ItemRole.LabelRole)
+        field = form.itemAt(r, form.ItemRole.FieldRole)
+        if label is not None and field is not None and isinstance(field.widget(), QLabel):
+            rows[label.widget().text()] = field.widget().text()
+    assert rows == {"Weighted sum s": "1.94", "Activation a": "0.874352143", "∂E/∂s": "0.092760926"}
+    assert w.inspector.controls["value"].text() == "1.83"
+    assert w.inspector.selection_box.title() == "Layer 1, neuron 1"

@@ -173,3 +173,18 @@ def test_schedule_and_its_settings(qtbot, make_window):
         w.act_step_epoch.trigger()
     w.act_step.trigger()
     assert w.training.last_snapshot.records[-1]["lr"] == 0.05 * 0.5
+
+
+def test_layer_table_shows_the_records_numbers(qtbot, make_window):
+    w = make_window("deep_relu")
+    w.act_step.trigger()
+    w.plots._dirty = True
+    w.plots._slow_update()
+    rec = w.training.last_snapshot.records[-1]
+    table = w.plots.table
+    assert table.item(0, 2).text() == f"{rec['grad_norms'][0]:.3g}"
+    assert table.item(0, 3).text() == f"{rec['weight_norms'][0]:.3g}"
+    assert table.item(9, 1).text() == "sigmoid"
+    assert table.item(0, 6).text().endswith("%")          # dead-ReLU share for a relu layer
+    from backprop_viz.engine.formatting import fmt
+    assert w.status_loss.text() == "loss " + fmt(rec["loss"], 6)
