@@ -110,13 +110,23 @@ def main(argv=None) -> int:
 
 
 def cmd_trace(args) -> int:
-    from .engine import load_network, trace
+    import numpy as np
+
+    from .engine import SpecError, load_network, trace
     from .engine.report import trace_report
     net = load_network(args.network)
     x = _floats(args.input, "--input")
     t = _floats(args.target, "--target")
-    tr = trace(net, [x], [t] if not (net.spec.loss == "cross_entropy" and len(t) == 1) else t,
-               lr=args.lr)
+    if net.recurrent:
+        # A sequence: the values are time steps × features, in order.
+        if len(x) % net.n_inputs:
+            raise SpecError("--input", f"{len(x)} values are not whole time steps of {net.n_inputs} features")
+        X = np.array(x).reshape(1, -1, net.n_inputs)
+        T = np.array(t).reshape(1, -1, net.n_outputs) if net.sequence_output else np.array([t])
+        tr = trace(net, X, T, lr=args.lr)
+    else:
+        tr = trace(net, [x], [t] if not (net.spec.loss == "cross_entropy" and len(t) == 1) else t,
+                   lr=args.lr)
     print(trace_report(tr, args.level, max(1, min(args.digits, 17))))
     return 0
 

@@ -93,3 +93,13 @@ def test_bad_csv_names_line_and_column(tmp_path):
     res = run("train", EX / "xor.json", "--data", data, "--steps", "5", "--out", tmp_path / "o")
     assert res.returncode == 2
     assert "d.csv line 3, column 2: not a number: 'oops'" in res.stderr
+
+
+def test_trace_of_a_recurrent_network_prints_the_unrolled_derivation():
+    res = run("trace", EX / "remember_first_5.json", "--input", "1,0,0,0,0,0", "--target", "1")
+    assert res.returncode == 0, res.stderr
+    for t in range(1, 7):
+        assert f"layers.0.t{t}.act = tanh(layers.0.t{t}.sum)" in res.stdout
+    assert "∂loss/∂layers.0.weight_hidden" in res.stdout
+    res = run("gradcheck", EX / "sine_prediction.json")
+    assert res.returncode == 0 and "layers.0.weight_hidden" in res.stdout

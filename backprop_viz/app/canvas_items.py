@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPen
-from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsLineItem, QGraphicsRectItem,
+from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen
+from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsLineItem, QGraphicsPathItem, QGraphicsRectItem,
                                QGraphicsSimpleTextItem)
 
 from . import theme
@@ -33,6 +33,26 @@ class NeuronItem(QGraphicsEllipseItem):
 
     def set_highlight(self, on: bool) -> None:
         self.setPen(QPen(theme.HIGHLIGHT, 3.5) if on else QPen(theme.text_color(), 1.5))
+
+
+class LoopItem(QGraphicsPathItem):
+    """The self-loop of a recurrent neuron: its output returns at the next time step."""
+
+    def __init__(self, neuron: "NeuronItem"):
+        r = NEURON_RADIUS
+        path = QPainterPath()
+        path.moveTo(r * 0.5, -r * 0.85)
+        path.cubicTo(r * 1.6, -r * 2.6, r * 2.6, -r * 0.6, r * 0.95, -r * 0.2)
+        super().__init__(path, neuron)
+        pen = QPen(theme.HIGHLIGHT, 1.6)
+        self.setPen(pen)
+        head = QPainterPath()
+        head.moveTo(r * 0.95, -r * 0.2)
+        head.lineTo(r * 1.5, -r * 0.2)
+        head.moveTo(r * 0.95, -r * 0.2)
+        head.lineTo(r * 1.2, -r * 0.75)
+        arrow = QGraphicsPathItem(head, self)
+        arrow.setPen(pen)
 
 
 class EllipsisItem(QGraphicsSimpleTextItem):

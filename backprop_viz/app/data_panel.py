@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 from superqt import QCollapsible
 
 from ..engine import Network, SpecError
-from ..engine.datasets import FEATURES, TITLES
+from ..engine.datasets import FEATURES, SEQUENCE_TITLES, TITLES
 from ..engine.files import write_text_atomic
 from ..engine.formatting import fmt
 from ..session import data as data_mod
@@ -48,6 +48,7 @@ class DataPanel(QWidget):
         self.choice = QComboBox()
         self.choice.setObjectName("dataChoice")
         self._choices = [("builtin", k, v) for k, v in TITLES.items()]
+        self._choices += [("builtin", k, v) for k, v in SEQUENCE_TITLES.items()]
         self._choices.append(("digits", "digits", "Handwritten digits (8×8, 10 classes)"))
         self._choices += [("seed", k, v["title"]) for k, v in data_mod.SEED_SAMPLES.items()]
         self._choices.append(("samples", "samples", "Samples (imported or edited)"))
@@ -72,13 +73,18 @@ class DataPanel(QWidget):
         self.validation.setSingleStep(0.05)
         self.seed = QSpinBox()
         self.seed.setRange(0, 2 ** 31 - 1)
-        for w in (self.samples, self.noise, self.validation, self.seed):
+        self.steps = QSpinBox()
+        self.steps.setObjectName("sequenceSteps")
+        self.steps.setRange(1, 500)
+        self.steps.setToolTip("Sequence length (for 'remember the first input': the steps to remember over)")
+        for w in (self.samples, self.noise, self.validation, self.seed, self.steps):
             w.editingFinished.connect(self._settings_changed)
         self.samples_row = ("Samples", self.samples)
         form.addRow("Samples", self.samples)
         form.addRow("Noise", self.noise)
         form.addRow("Validation share", self.validation)
         form.addRow("Seed", self.seed)
+        form.addRow("Time steps", self.steps)
         self.settings_form = form
         settings_layout.addLayout(form)
         feats = QHBoxLayout()
@@ -180,6 +186,10 @@ class DataPanel(QWidget):
             self.seed.setValue(d["seed"])
         if builtin:
             self.noise.setValue(d["noise"])
+        sequence = data_mod.is_sequence(d)
+        self.steps.setEnabled(sequence)
+        if sequence:
+            self.steps.setValue(X.shape[1])
         self.validation.setValue(d.get("validation", 0.0) if "validation_indices" not in d else
                                  len(d["validation_indices"]) / max(len(d["X"]), 1))
         self.validation.setEnabled("validation_indices" not in d)
@@ -200,9 +210,14 @@ class DataPanel(QWidget):
                                "Click adds a point with target")
         n_val = 0 if Xv is None else len(Xv)
         name = self.choice.currentText()
-        self.caption.setText(f"{name}: {len(X)} training and {n_val} validation sample(s), "
-                             f"{X.shape[1]} input(s), {T.shape[1]} target column(s)")
-        raw = X.shape[1] == 2 or (builtin and two_inputs)
+        if X.ndim == 3:
+            self.caption.setText(f"{name}: {len(X)} training and {n_val} validation sequence(s) of "
+                                 f"{X.shape[1]} steps × {X.shape[2]} input(s); "
+                                 + ("a target at every step" if T.ndim == 3 else "a target at the end"))
+        else:
+            self.caption.setText(f"{name}: {len(X)} training and {n_val} validation sample(s), "
+                                 f"{X.shape[1]} input(s), {T.shape[1]} target column(s)")
+        raw = X.ndim == 2 and (X.shape[1] == 2 or (builtin and two_inputs))
         self.edit_row.setVisible(raw)
         if raw:
             self.stack.setCurrentWidget(self.plot)
@@ -272,7 +287,13 @@ class DataPanel(QWidget):
 
     def _fill_table(self, X, T) -> None:
         n = min(len(X), MAX_TABLE_ROWS)
-        cols = [f"X{i + 1}" for i in range(X.shape[1])] + [f"T{j + 1}" for j in range(T.shape[1])]
+
+        def names(A, letter):
+            if A.ndim == 3:    # sequences: one column per (time step, feature)
+                return [f"{letter}{f + 1}@t{t + 1}" for t in range(A.shape[1]) for f in range(A.shape[2])]
+            return [f"{letter}{i + 1}" for i in range(A.shape[1])]
+        cols = names(X, "X") + names(T, "T")
+        X, T = X.reshape(len(X), -1), T.reshape(len(T), -1)
         self.table.setColumnCount(len(cols))
         self.table.setHorizontalHeaderLabels(cols)
         self.table.setRowCount(n)
@@ -292,6 +313,8 @@ class DataPanel(QWidget):
         current = self.doc.project.data
         if kind == "builtin":
             keep = {k: current[k] for k in ("samples", "noise", "seed", "validation") if k in current}
+            if "steps" in current and key in SEQUENCE_TITLES:
+                keep["steps"] = current["steps"]
             d = {"kind": "builtin", "name": key, **({"samples": 200, "noise": 0.1, "seed": 0, "validation": 0.2}
                                                   if current["kind"] != "builtin" else keep)}
         elif kind == "digits":
@@ -335,6 +358,8 @@ class DataPanel(QWidget):
         if d["kind"] in ("builtin", "digits"):
             d["samples"] = self.samples.value()
             d["seed"] = self.seed.value()
+        if data_mod.is_sequence(d):
+            d["steps"] = self.steps.value()
         if d["kind"] == "builtin":
             d["noise"] = round(self.noise.value(), 4)
             feats = [n for n, box in self.features.items() if box.isChecked()]

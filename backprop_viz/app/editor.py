@@ -62,7 +62,7 @@ class Editor(QObject):
 
     # -- values ------------------------------------------------------------------------
     def set_value(self, name: str, index: tuple, value: float) -> bool:
-        label = "weight" if name.endswith("weight") else "bias"
+        label = "bias" if name.endswith("bias") else "weight"
         return self._edit(f"Edit {label}", edits.set_parameter_element, name, index, value,
                           structural=False)
 

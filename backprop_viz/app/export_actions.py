@@ -26,6 +26,7 @@ def plots_of(window) -> dict:
     return {"loss": p.loss_plot.getPlotItem(), "accuracy": p.acc_plot.getPlotItem(),
             "gradient_norms": p.norm_plot.getPlotItem(), "gradient_heatmap": p.heat_plot.getPlotItem(),
             "gradient_histograms": p.hist_plot.getPlotItem(), "activation_derivative": p.deriv_plot.getPlotItem(),
+            "gradient_through_time": p.time_plot.getPlotItem(),
             "decision_boundary": window.data_panel.plot.getPlotItem()}
 
 

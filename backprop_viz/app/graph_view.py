@@ -7,6 +7,8 @@ log scale, so vanishing gradients fade toward the inputs.
 
 from __future__ import annotations
 
+import re
+
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
@@ -102,6 +104,8 @@ class GraphView(QGraphicsView):
         self.path_nodes: set[int] = set()
         self.path_edges: set[tuple[int, int]] = set()
         self.digits = 6
+        self.fold_time = False          # one node per op instead of one per time step
+        self._groups: dict[int, list[int]] = {}   # shown node → the unrolled nodes it stands for
         self._level = None
         self._syncing = False
         self.scene().selectionChanged.connect(self._on_selection)
@@ -109,7 +113,7 @@ class GraphView(QGraphicsView):
     # -- building ---------------------------------------------------------------------
     def set_stepper(self, stepper: Stepper | None) -> None:
         keep_view = (stepper is not None and self.stepper is not None and stepper.level == self._level
-                     and len(self._nodes_of(stepper)) == len(self.items))
+                     and len(self._nodes_of(stepper)) == sum(len(g) for g in self._groups.values()))
         self.stepper = stepper
         self.selected = None
         self.path_nodes, self.path_edges = set(), set()
@@ -135,6 +139,24 @@ class GraphView(QGraphicsView):
         self._level = self.stepper.level
         nodes = self._nodes_of(self.stepper)
         depth = layered_depths([(nid, inputs) for nid, _, _, inputs, _ in nodes])
+        rep = {nid: nid for nid, *_ in nodes}
+        if self.fold_time and self._level == LAYER:
+            # Folded: every time step of an op is one node (placed where its first step was).
+            first: dict[str, int] = {}
+            for nid, name, *_ in nodes:
+                rep[nid] = first.setdefault(fold_name(name), nid)
+            depth = {nid: min(depth[m] for m in rep if rep[m] == rep[nid]) for nid in rep}
+            folded_inputs = {}
+            for nid, _, _, inputs, _ in nodes:
+                folded_inputs.setdefault(rep[nid], {}).update(dict.fromkeys(rep[i] for i in inputs))
+            nodes = [(nid, fold_name(name), op, [i for i in folded_inputs[nid] if i != nid], shape)
+                     for nid, name, op, inputs, shape in nodes if rep[nid] == nid]
+            # Close the gaps the other time steps leave: consecutive columns.
+            rank = {d: r for r, d in enumerate(sorted({depth[nid] for nid, *_ in nodes}))}
+            depth = {nid: rank[depth[nid]] for nid, *_ in nodes}
+        self._groups = {}
+        for member, r in rep.items():
+            self._groups.setdefault(r, []).append(member)
         columns: dict[int, list[int]] = {}
         for nid, *_ in nodes:
             columns.setdefault(depth[nid], []).append(nid)
@@ -176,19 +198,27 @@ class GraphView(QGraphicsView):
             return
         current = st.current.node if st.current else None
         for nid, item in self.items.items():
-            has_value, has_grad = st.node_state(nid)
-            value, grad = self._numbers(nid)
+            members = self._groups.get(nid, [nid])
+            states = [(m, *st.node_state(m)) for m in members]
+            # A folded node shows its latest computed time step.
+            shown = max((m for m, v, _ in states if v), default=members[0])
+            has_value = any(v for _, v, _ in states)
+            has_grad = any(g for _, _, g in states)
+            if has_grad:
+                shown = min(m for m, _, g in states if g)    # backward runs back through time
+            value, grad = self._numbers(shown)
             mag = _magnitude(grad) if has_grad and grad is not None else None
             item.show_state(self._fmt(value) if has_value else None,
                             self._fmt(grad) if has_grad and grad is not None else None,
-                            mag, nid == current, nid == self.selected, nid in self.path_nodes)
+                            mag, current in members, nid == self.selected, nid in self.path_nodes)
         for src, dst, line in self.edges:
             on = (src, dst) in self.path_edges
             pen = QPen(theme.HIGHLIGHT, 2.5) if on else QPen(theme.muted_color(), 1.0)
             line.setPen(pen)
             line.setZValue(1 if on else 0)
-        if current is not None and current in self.items:
-            self.ensureVisible(self.items[current], 40, 40)
+        shown_current = next((n for n, g in self._groups.items() if current in g), current)
+        if shown_current is not None and shown_current in self.items:
+            self.ensureVisible(self.items[shown_current], 40, 40)
 
     def _numbers(self, nid):
         """(value, |grad| or signed grad) as floats or arrays, for display."""
@@ -253,6 +283,11 @@ class GraphView(QGraphicsView):
             super().wheelEvent(event)
 
 
+def fold_name(name: str) -> str:
+    """layers.0.t3.act → layers.0.act, X.t3 → X: the name of an op across time steps."""
+    return re.sub(r"\.t\d+(?=\.|$)", "", name)
+
+
 def _magnitude(g) -> float:
     import numpy as np
     a = np.asarray(g, dtype=float)
@@ -263,12 +298,20 @@ def _magnitude(g) -> float:
 def _short(name: str) -> str:
     """layers.0.weight → W1, layers.0.act → act1: compact labels for the layer view."""
     parts = name.split(".")
+    if len(parts) == 4 and parts[0] == "layers" and parts[2][:1] == "t" and parts[2][1:].isdigit():
+        i, t, op = int(parts[1]) + 1, parts[2][1:], parts[3]
+        return {"xw": f"x·Wx{i}", "hw": f"h·Wh{i}", "xw+hw": f"x·Wx+h·Wh{i}", "sum": f"z{i}",
+                "act": f"h{i}", "matmul": f"a·W{i}", "h_in": f"h{i} (cut)"}.get(op, op) + f" @t{t}"
+    if len(parts) == 2 and parts[1][:1] == "t" and parts[1][1:].isdigit():
+        return {"X": "X", "T": "T", "loss": "E"}.get(parts[0], parts[0]) + f" @t{parts[1][1:]}"
     if len(parts) == 3 and parts[0] == "layers":
         i = int(parts[1]) + 1
         return {"weight": f"W{i}", "bias": f"b{i}", "gamma": f"γ{i}", "beta": f"β{i}",
                 "matmul": f"X·W{i}" if i == 1 else f"a{i - 1}·W{i}", "sum": f"z{i}",
                 "act": f"a{i}", "norm": f"norm{i}", "dropout": f"drop{i}",
-                "residual": f"a{i}+skip"}.get(parts[2], name)
+                "residual": f"a{i}+skip", "weight_input": f"Wx{i}", "weight_hidden": f"Wh{i}",
+                "xw": f"x·Wx{i}", "hw": f"h·Wh{i}", "xw+hw": f"x·Wx+h·Wh{i}", "h0": f"h{i} @t0",
+                "h_in": f"h{i} (cut)"}.get(parts[2], name)
     return {"loss.data": "E", "loss": "E total", "loss.l1": "L1", "loss.l2": "L2"}.get(name, name)
 
 

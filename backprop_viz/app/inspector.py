@@ -16,6 +16,8 @@ from ..engine.activations import NAMES as ACTIVATIONS
 from ..engine.formatting import fmt
 from ..engine.initializers import NAMES as INITS
 from ..engine.ops import LOSSES
+from ..session.edits import weight_key
+from .network_canvas import input_text
 from .document import Document
 from .editor import Editor
 
@@ -126,13 +128,14 @@ class InspectorPanel(QWidget):
         kind = key[0]
         if kind == "edge":
             _, i, k, j = key
-            w = spec["layers"][i]["weight"][k][j]
+            key = weight_key(spec["layers"][i])
+            w = spec["layers"][i][key][k][j]
             self.selection_box.setTitle(f"Weight W{i + 1}[{k + 1},{j + 1}]")
             form.addRow(QLabel(f"From {'input' if i == 0 else f'layer {i}'} unit {k + 1} "
                                f"to layer {i + 1} unit {j + 1}"))
-            self._value_row("Value", f"layers.{i}.weight", (k, j), w)
+            self._value_row("Value", f"layers.{i}.{key}", (k, j), w)
             if tr is not None:
-                form.addRow("∂E/∂w (sample 1)", QLabel(fmt(tr.gradient(f"layers.{i}.weight")[k, j])))
+                form.addRow("∂E/∂w (sample 1)", QLabel(fmt(tr.gradient(f"layers.{i}.{key}")[k, j])))
         elif kind == "bias":
             _, i, j = key
             self.selection_box.setTitle(f"Bias b{i + 1}[{j + 1}]")
@@ -144,7 +147,9 @@ class InspectorPanel(QWidget):
             if c == 0:
                 self.selection_box.setTitle(f"Input X{j + 1}")
                 if tr is not None:
-                    form.addRow("Value (sample 1)", QLabel(fmt(tr.X[0, j])))
+                    text = QLabel(input_text(tr.X, j))
+                    text.setWordWrap(True)
+                    form.addRow(text)
             else:
                 i = c - 1
                 layer = spec["layers"][i]
@@ -152,10 +157,10 @@ class InspectorPanel(QWidget):
                 if layer.get("bias") is not None:
                     self._value_row("Bias", f"layers.{i}.bias", (j,), layer["bias"][j])
                 if tr is not None:
-                    pre = f"layers.{i}.sum" if f"layers.{i}.sum" in tr.by_name else f"layers.{i}.matmul"
-                    form.addRow("Weighted sum s", QLabel(fmt(tr.node(pre).value[0, j])))
-                    form.addRow("Activation a", QLabel(fmt(tr.node(f"layers.{i}.act").value[0, j])))
-                    g = tr.node(pre).grad
+                    pre = tr.layer_node(i, "sum", "matmul", "xw+hw")
+                    form.addRow("Weighted sum s", QLabel(fmt(pre.value[0, j])))
+                    form.addRow("Activation a", QLabel(fmt(tr.layer_node(i, "act").value[0, j])))
+                    g = pre.grad
                     if g is not None:
                         form.addRow("∂E/∂s", QLabel(fmt(g[0, j])))
             self._layer_rows(c)

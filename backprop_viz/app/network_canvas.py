@@ -17,7 +17,8 @@ from ..engine.activations import NAMES as ACTIVATIONS
 from ..engine.formatting import fmt
 from . import theme
 from .zoom import ctrl_wheel_zoom
-from .canvas_items import (BiasItem, ButtonItem, EdgeItem, EllipsisItem, HeaderItem, NeuronItem)
+from .canvas_items import (BiasItem, ButtonItem, EdgeItem, EllipsisItem, HeaderItem, LoopItem, NeuronItem)
+from ..session.edits import weight_key
 from .document import Document
 from .editor import Editor
 
@@ -84,7 +85,7 @@ class NetworkCanvas(QGraphicsView):
         n_cols = len(sizes)
         self.gap = gap = column_gap(n_cols)
         tr = self.doc.sample_trace()
-        weights = [np.asarray(layer["weight"], dtype=float) for layer in spec["layers"]]
+        weights = [np.asarray(layer[weight_key(layer)], dtype=float) for layer in spec["layers"]]
         biases = [np.asarray(layer.get("bias") or [], dtype=float) for layer in spec["layers"]]
         scale = self._weight_scale(weights, biases)
         tallest = max(len(visible_units(n)) for n in sizes)
@@ -105,6 +106,10 @@ class NetworkCanvas(QGraphicsView):
                     continue
                 label = f"X{unit + 1}" if c == 0 and n <= 99 else ""
                 item = NeuronItem(c, unit, x, y, label)
+                if c > 0 and spec["layers"][c - 1].get("type") == "recurrent":
+                    loop = LoopItem(item)
+                    loop.setToolTip("Recurrent: each unit's output feeds every unit of this layer at the "
+                                    "next time step (the weights W_h)")
                 item.setToolTip(self._neuron_tip(c, unit, tr))
                 scene.addItem(item)
                 self.neurons[("neuron", c, unit)] = item
@@ -153,7 +158,8 @@ class NetworkCanvas(QGraphicsView):
         else:
             layer = spec["layers"][c - 1]
             act = layer["activation"] if isinstance(layer["activation"], str) else layer["activation"]["name"]
-            name = "Output" if c == len(spec["layers"]) else f"Hidden {c}"
+            recurrent = layer.get("type") == "recurrent"
+            name = "Output" if c == len(spec["layers"]) else f"{'Recurrent' if recurrent else 'Hidden'} {c}"
             extras = []
             if layer.get("norm"):
                 extras.append(f"{layer['norm']} norm")
@@ -161,6 +167,8 @@ class NetworkCanvas(QGraphicsView):
                 extras.append("+ skip")
             if layer.get("dropout"):
                 extras.append(f"dropout {layer['dropout']:g}")
+            if recurrent:
+                extras.append("↻ over time" + (" → last" if layer.get("readout") == "last" else ""))
             # Two short lines rather than one long one: deep networks have narrow columns.
             text = f"{name}\n{act} · {n}" + ("".join(f"\n{e}" for e in extras) if extras else "")
         item = HeaderItem(c, text, x, y)
@@ -218,18 +226,17 @@ class NetworkCanvas(QGraphicsView):
         if c == 0:
             lines = [f"Input X{unit + 1}"]
             if tr is not None:
-                lines.append(f"value {fmt(tr.X[0, unit])} (first sample)")
+                lines.append(input_text(tr.X, unit))
             return "\n".join(lines)
         i = c - 1
         layer = spec["layers"][i]
-        lines = [f"Layer {c}, neuron {unit + 1}"]
+        lines = [f"Layer {c}, neuron {unit + 1}" + (" (recurrent)" if layer.get("type") == "recurrent" else "")]
         if layer.get("bias") is not None:
             lines.append(f"bias {fmt(layer['bias'][unit])}")
         if tr is not None:
-            out = tr.node(f"layers.{i}.act")
+            out = tr.layer_node(i, "act")
             lines.append(f"activation {fmt(out.value[0, unit])} (first sample)")
-            pre = f"layers.{i}.sum" if f"layers.{i}.sum" in tr.by_name else f"layers.{i}.matmul"
-            g = tr.node(pre).grad
+            g = tr.layer_node(i, "sum", "matmul", "xw+hw").grad
             if g is not None:
                 lines.append(f"∂E/∂s {fmt(g[0, unit])}")
         return "\n".join(lines)
@@ -238,7 +245,8 @@ class NetworkCanvas(QGraphicsView):
         lines = [f"Weight W{i + 1}[{k + 1},{j + 1}] = {fmt(w)}",
                  f"from {'input' if i == 0 else 'layer ' + str(i)} unit {k + 1} to layer {i + 1} unit {j + 1}"]
         if tr is not None:
-            lines.append(f"∂E/∂w {fmt(tr.gradient(f'layers.{i}.weight')[k, j])} (first sample)")
+            name = f"layers.{i}.{weight_key(self.doc.project.network_spec['layers'][i])}"
+            lines.append(f"∂E/∂w {fmt(tr.gradient(name)[k, j])} (first sample)")
         return "\n".join(lines)
 
     def _bias_tip(self, i, j, b, tr) -> str:
@@ -250,7 +258,7 @@ class NetworkCanvas(QGraphicsView):
     # -- live weights ------------------------------------------------------------------
     def show_weights(self, params: dict) -> None:
         """Follow weights during training without rebuilding the scene."""
-        weights = [params[k] for k in sorted((k for k in params if k.endswith(".weight")),
+        weights = [params[k] for k in sorted((k for k in params if k.endswith((".weight", ".weight_input"))),
                                              key=lambda s: int(s.split(".")[1]))]
         biases = {int(k.split(".")[1]): v for k, v in params.items() if k.endswith(".bias")}
         scale = self._weight_scale(weights, list(biases.values()))
@@ -412,3 +420,12 @@ def _distance_to_segment(p: QPointF, a: QPointF, b: QPointF) -> float:
     t = 0.0 if length2 == 0 else max(0.0, min(1.0, ((p.x() - a.x()) * dx + (p.y() - a.y()) * dy) / length2))
     cx, cy = a.x() + t * dx, a.y() + t * dy
     return ((p.x() - cx) ** 2 + (p.y() - cy) ** 2) ** 0.5
+
+
+def input_text(X, unit: int) -> str:
+    """An input's value in the first sample; for a sequence, its values over time."""
+    if X.ndim == 3:
+        values = X[0, :, unit]
+        shown = ", ".join(fmt(v, 4) for v in values[:8]) + (", …" if len(values) > 8 else "")
+        return f"values over {len(values)} time steps: {shown} (first sample)"
+    return f"value {fmt(X[0, unit])} (first sample)"

@@ -63,7 +63,8 @@ class PlotsPanel(QWidget):
         self._build_gradient_tab()
         self._build_distribution_tab()
         self._build_table_tab()
-        for p in (self.loss_plot, self.acc_plot, self.norm_plot, self.heat_plot, self.hist_plot, self.deriv_plot):
+        for p in (self.loss_plot, self.acc_plot, self.norm_plot, self.heat_plot, self.hist_plot, self.deriv_plot,
+                  self.time_plot):
             self._plain_axes(p)
         self.slow = QTimer(self)
         self.slow.setInterval(SLOW_MS)
@@ -128,6 +129,15 @@ class PlotsPanel(QWidget):
         self.heat_bar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False, width=12)
         self.heat_bar.setImageItem(self.heat, insert_in=self.heat_plot.getPlotItem())
         v.addWidget(self.heat_plot, 2)
+        self.time_plot = pg.PlotWidget(title="‖∂E/∂h_t‖ through time (recurrent layers)",
+                                       axisItems={"left": SparseLogAxis("left")})
+        self.time_plot.setLogMode(False, True)
+        self.time_plot.setLabel("bottom", "time step t")
+        self.time_plot.setLabel("left", "‖∂E/∂h_t‖")
+        self.time_legend = self.time_plot.addLegend(offset=(-10, 10))
+        self.time_curves = []
+        self.time_plot.hide()
+        v.addWidget(self.time_plot, 2)
         self.tabs.addTab(w, "Gradients")
 
     def _build_distribution_tab(self):
@@ -272,8 +282,23 @@ class PlotsPanel(QWidget):
             self.heat_bar.setLevels((lo, hi if hi > lo else lo + 1))
         for c, (edges, counts) in zip(self.hist_curves, snap.histograms):
             c.setData(edges, counts)
+        self._draw_time(snap.time_grads)
         self._draw_derivative()
         self._fill_table(snap.health)
+
+    def _draw_time(self, time_grads) -> None:
+        """Gradient through time: fading toward t = 1 is vanishing, growth is exploding."""
+        layers = [(i, g) for i, g in enumerate(time_grads) if g]
+        self.time_plot.setVisible(bool(layers))
+        if len(self.time_curves) != len(layers):
+            for c in self.time_curves:
+                self.time_plot.removeItem(c)
+            self.time_legend.clear()
+            self.time_curves = [self.time_plot.plot(pen=layer_pen(k, len(layers), 2), symbol="o", symbolSize=5,
+                                                    name=f"layer {i + 1}", connect="finite")
+                                for k, (i, _) in enumerate(layers)]
+        for c, (_, g) in zip(self.time_curves, layers):
+            c.setData(np.arange(1, len(g) + 1), _positive_or_nan(np.array(g)))
 
     def _draw_derivative(self) -> None:
         i = self.deriv_layer.currentIndex()

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QLabel, QLi
 
 from ..engine import NeuronViewUnavailable, SpecError
 from ..session.stepper import BACKWARD, FORWARD, LAYER, LOSS_AFTER, NEURON, UPDATE, Stepper
+from ..session.edits import weight_key
 from .document import Document
 from .formula_panel import FormulaPanel
 from .graph_view import GraphView
@@ -139,6 +140,11 @@ class StepperPanel(QWidget):
         self.digits.valueChanged.connect(self._digits_changed)
         row.addWidget(QLabel("digits"))
         row.addWidget(self.digits)
+        self.fold = QCheckBox("fold time")
+        self.fold.setObjectName("foldTime")
+        self.fold.setToolTip("Recurrent networks: one node per operation (folded) instead of one per time step (unrolled)")
+        self.fold.toggled.connect(self._fold_changed)
+        row.addWidget(self.fold)
         fit = QToolButton()
         fit.setObjectName("fitGraph")
         fit.setText("Fit")
@@ -149,6 +155,11 @@ class StepperPanel(QWidget):
         fit.clicked.connect(lambda: self.graph.fit())
         row.addWidget(fit)
         return rows
+
+    def _fold_changed(self, on: bool) -> None:
+        self.graph.fold_time = on
+        self.graph.set_stepper(self.stepper)
+        self.formula.show_node(self.stepper, None)
 
     def _digits_changed(self, value: int) -> None:
         if value != self.doc.project.view.get("digits", 9):
@@ -235,6 +246,7 @@ class StepperPanel(QWidget):
         elif old is not None and old.level == st.level and len(old.steps) == len(st.steps):
             st.position = old.position   # an edited weight: keep the place in the walk
         self.stepper = st
+        self.fold.setEnabled(st.network.recurrent)
         self.level_neuron.setEnabled(st.neuron_available)
         self.level_neuron.setToolTip("" if st.neuron_available else st.neuron_problem or "")
         (self.level_neuron if st.level == NEURON else self.level_layer).setChecked(True)
@@ -388,7 +400,8 @@ class StepperPanel(QWidget):
         """A weight chosen on the canvas: its tensor node here, that element in the formula panel."""
         if key[0] not in ("edge", "bias"):
             return
-        name = f"layers.{key[1]}.{'weight' if key[0] == 'edge' else 'bias'}"
+        layer = self.doc.project.network_spec["layers"][key[1]]
+        name = f"layers.{key[1]}.{weight_key(layer) if key[0] == 'edge' else 'bias'}"
         nid = self.stepper.trace.by_name.get(name)
         if nid is None:
             return
@@ -405,7 +418,7 @@ class StepperPanel(QWidget):
         if n.param is not None:
             name, idx = n.param
             i = int(name.split(".")[1])
-            return ("edge", i, idx[0], idx[1]) if name.endswith("weight") else ("bias", i, idx[0])
+            return ("edge", i, idx[0], idx[1]) if name.endswith(("weight", "weight_input")) else ("bias", i, idx[0])
         if n.kind in ("sum", "act", "residual"):
             return ("neuron", n.layer + 1, n.unit)
         if n.kind == "input":

@@ -116,6 +116,56 @@ def spiral3(n=300, noise=0.1, seed=0):
     return spiral(n, noise, seed, classes=3)
 
 
+# -- sequences: (samples, time, features) ---------------------------------------
+
+
+def sine_next(n=200, noise=0.05, seed=0, steps=20):
+    """Predict the next value of a noisy sine wave at every time step."""
+    rng = np.random.default_rng(seed)
+    phase = rng.uniform(0, 2 * math.pi, (n, 1))
+    freq = rng.uniform(0.15, 0.35, (n, 1))
+    t = np.arange(steps + 1)[None, :]
+    wave = np.sin(phase + freq * t) + rng.normal(0, noise, (n, steps + 1))
+    return wave[:, :-1, None], wave[:, 1:, None]
+
+
+def bit_sum(n=200, noise=0.0, seed=0, steps=8):
+    """Count the ones in a bit sequence (read at the last step)."""
+    rng = np.random.default_rng(seed)
+    bits = rng.integers(0, 2, (n, steps)).astype(float)
+    return bits[:, :, None] + rng.normal(0, noise, (n, steps, 1)), bits.sum(axis=1, keepdims=True)
+
+
+def bit_parity(n=200, noise=0.0, seed=0, steps=6):
+    """Is the number of ones odd? (class 1; read at the last step)."""
+    rng = np.random.default_rng(seed)
+    bits = rng.integers(0, 2, (n, steps)).astype(float)
+    return bits[:, :, None] + rng.normal(0, noise, (n, steps, 1)), (bits.sum(axis=1, keepdims=True) % 2)
+
+
+def remember_first(n=200, noise=0.1, seed=0, steps=5):
+    """Repeat the first input (±1) after ``steps`` more steps of noise: the gradient
+    must travel back through all of them, which makes vanishing through time visible."""
+    rng = np.random.default_rng(seed)
+    first = rng.choice([-1.0, 1.0], (n, 1))
+    X = np.concatenate([first[:, None, :], rng.normal(0, noise, (n, steps, 1))], axis=1)
+    return X, first
+
+
+SEQUENCE_GENERATORS = {"sine_next": sine_next, "bit_sum": bit_sum, "bit_parity": bit_parity,
+                       "remember_first": remember_first}
+SEQUENCE_TITLES = {"sine_next": "Sine wave: next value (sequence)", "bit_sum": "Sum of bits (sequence)",
+                   "bit_parity": "Parity of bits (sequence, 2 classes)",
+                   "remember_first": "Remember the first input after N steps (sequence)"}
+
+
+def generate_sequence(name: str, n: int = 200, noise: float = 0.1, seed: int = 0, steps: int | None = None):
+    if name not in SEQUENCE_GENERATORS:
+        raise SpecError("data", f"unknown sequence task {name!r} (expected one of {', '.join(SEQUENCE_GENERATORS)})")
+    kwargs = {} if steps is None else {"steps": steps}
+    return SEQUENCE_GENERATORS[name](n=n, noise=float(noise), seed=seed, **kwargs)
+
+
 GENERATORS = {
     "xor": xor, "circle": circle, "gaussians": gaussians, "spiral": spiral, "moons": moons,
     "spiral3": spiral3, "blobs": blobs, "sine": sine, "plane": plane, "gaussian_mix": gaussian_mix,

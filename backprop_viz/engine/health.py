@@ -83,7 +83,61 @@ def layer_health(net, record: dict, last_pass=None) -> list[LayerHealth]:
     return out
 
 
+def time_gradient_norms(last_pass) -> list[list[float]]:
+    """For each recurrent layer, ‖∂E/∂h_t‖ for t = 1…T (empty list for other layers)."""
+    out = []
+    if last_pass is None:
+        return out
+    for nodes in last_pass.layers:
+        hidden = nodes.get("hidden")
+        if not hidden:
+            out.append([])
+            continue
+        norms = []
+        for h in hidden:
+            g = h.grad
+            norms.append(float(np.sqrt(np.sum(g * g))) if g is not None else 0.0)
+        out.append(norms)
+    return out
+
+
+THROUGH_TIME_RATIO = 1e-4       # ‖∂E/∂h_1‖ / ‖∂E/∂h_T‖ below this: vanishing through time
+THROUGH_TIME_GROWTH = 1e2       # … above this: exploding through time
+
+
+def diagnose_time(net, last_pass) -> tuple[str | None, list[str]]:
+    """Vanishing or exploding through time, from ‖∂E/∂h_t‖ of the recurrent layers."""
+    for i, (layer, norms) in enumerate(zip(net.spec.layers, time_gradient_norms(last_pass))):
+        if layer.kind != "recurrent" or len(norms) < 2:
+            continue
+        first, last, big = norms[0], norms[-1], max(norms)
+        if not all(math.isfinite(v) for v in norms) or big > EXPLODING_NORM:
+            return EXPLODING, [f"‖∂E/∂h_t‖ in layer {i + 1} reaches {big:.3g} (exploding through time)"]
+        if last > 0 and first / last > THROUGH_TIME_GROWTH:
+            return EXPLODING, [f"‖∂E/∂h_1‖ is {first / last:.0e} × ‖∂E/∂h_{len(norms)}‖ in layer {i + 1} "
+                               "(exploding through time)"]
+        if last > 0 and first / last < THROUGH_TIME_RATIO:
+            return VANISHING, [f"‖∂E/∂h_1‖ is {first / last:.0e} × ‖∂E/∂h_{len(norms)}‖ in layer {i + 1} "
+                               "(vanishing through time)"]
+    return None, []
+
+
 def diagnose(net, record: dict, last_pass=None) -> Health:
+    health = _diagnose_layers(net, record, last_pass)
+    if health.state != DIVERGED and getattr(net, "recurrent", False):
+        state, evidence = diagnose_time(net, last_pass)
+        if state is not None:
+            tips = (["clip the gradient norm (clip_grad_norm)", "use a shorter dependency or truncated BPTT",
+                     "use smaller recurrent weights"] if state == EXPLODING else
+                    ["use a shorter dependency (fewer time steps)", "use relu or a larger W_h init",
+                     "clip and raise the learning rate"])
+            combined = EXPLODING if EXPLODING in (state, health.state) else VANISHING
+            suggestions = list(dict.fromkeys(tips + health.suggestions))
+            return Health(combined, evidence + health.evidence, suggestions, health.layers)
+    return health
+
+
+def _diagnose_layers(net, record: dict, last_pass=None) -> Health:
     layers = layer_health(net, record, last_pass)
     if record.get("nonfinite"):
         nf = record["nonfinite"]

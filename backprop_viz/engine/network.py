@@ -50,7 +50,13 @@ class Network:
             rng = np.random.default_rng([spec.seed, i])
             w = layer.weight if layer.weight is not None else initializers.initial_weight(
                 layer.init, fan_in, layer.units, rng)
-            self.params[f"layers.{i}.weight"] = np.array(w, dtype=self.dtype)
+            if layer.kind == "recurrent":
+                self.params[f"layers.{i}.weight_input"] = np.array(w, dtype=self.dtype)
+                wh = layer.weight_hidden if layer.weight_hidden is not None else initializers.initial_weight(
+                    layer.init, layer.units, layer.units, np.random.default_rng([spec.seed, i, 1]))
+                self.params[f"layers.{i}.weight_hidden"] = np.array(wh, dtype=self.dtype)
+            else:
+                self.params[f"layers.{i}.weight"] = np.array(w, dtype=self.dtype)
             if layer.use_bias:
                 b = layer.bias if layer.bias is not None else np.zeros(layer.units)
                 self.params[f"layers.{i}.bias"] = np.array(b, dtype=self.dtype)
@@ -68,8 +74,12 @@ class Network:
                 self.running.append(None)
             fan_in = layer.units
         self._pack()
+        # One weight per layer for the per-layer norms and health: a recurrent
+        # layer's is W_h, the one gradients travel through time along.
+        self.weight_names = [f"layers.{i}.weight_hidden" if layer.kind == "recurrent" else f"layers.{i}.weight"
+                             for i, layer in enumerate(spec.layers)]
         # Weights (not biases, gamma, beta) are what L1/L2 penalise.
-        self.weight_names = [f"layers.{i}.weight" for i in range(len(spec.layers))]
+        self.penalised_names = [n for n in self.params if n.endswith(("weight", "weight_input", "weight_hidden"))]
 
     def _pack(self) -> None:
         # All parameters are views into one flat buffer, so an elementwise
@@ -111,6 +121,19 @@ class Network:
         for i, layer in enumerate(s.layers):
             d: dict = {"units": layer.units, "activation": layer.activation.to_json(),
                        "init": initializers.to_json(layer.init)}
+            if layer.kind == "recurrent":
+                d = {"type": "recurrent", **d,
+                     "weight_input": self.params[f"layers.{i}.weight_input"].astype(float).tolist(),
+                     "weight_hidden": self.params[f"layers.{i}.weight_hidden"].astype(float).tolist()}
+                if layer.use_bias:
+                    d["bias"] = self.params[f"layers.{i}.bias"].astype(float).tolist()
+                else:
+                    d["use_bias"] = False
+                d["readout"] = layer.readout
+                if layer.bptt:
+                    d["bptt"] = layer.bptt
+                layers.append(d)
+                continue
             d["weight"] = self.params[f"layers.{i}.weight"].astype(float).tolist()
             if layer.use_bias:
                 d["bias"] = self.params[f"layers.{i}.bias"].astype(float).tolist()
@@ -130,6 +153,8 @@ class Network:
             layers.append(d)
         out["layers"] = layers
         out.update({"loss": s.loss, "l1": s.l1, "l2": s.l2, "seed": s.seed})
+        if self.recurrent:
+            out["time_reduction"] = s.time_reduction
         if s.dtype != "float64":
             out["dtype"] = s.dtype
         return out
@@ -152,6 +177,16 @@ class Network:
     @property
     def n_outputs(self) -> int:
         return self.spec.layers[-1].units
+
+    @property
+    def recurrent(self) -> bool:
+        """Takes sequences (samples, time, features)."""
+        return self.spec.layers[0].kind == "recurrent"
+
+    @property
+    def sequence_output(self) -> bool:
+        """Gives an output (and takes a target) at every time step."""
+        return self.recurrent and all(la.readout == "sequence" for la in self.spec.layers if la.kind == "recurrent")
 
     @property
     def sizes(self) -> list[int]:
@@ -178,9 +213,14 @@ class Network:
             X = np.asarray(X, dtype=self.dtype)
         except (TypeError, ValueError) as exc:
             raise SpecError(path, f"expected numbers ({exc})") from None
-        if X.ndim == 1 and self.n_inputs == X.shape[0]:
+        if self.recurrent:
+            if X.ndim == 2 and self.n_inputs == 1:
+                X = X[:, :, None]
+            if X.ndim != 3 or X.shape[2] != self.n_inputs or X.shape[1] == 0:
+                raise SpecError(path, f"expected sequences of shape (samples, time, {self.n_inputs}), got {X.shape}")
+        elif X.ndim == 1 and self.n_inputs == X.shape[0]:
             X = X.reshape(1, -1)
-        if X.ndim != 2 or X.shape[1] != self.n_inputs:
+        if not self.recurrent and (X.ndim != 2 or X.shape[1] != self.n_inputs):
             raise SpecError(path, f"expected shape (samples, {self.n_inputs}), got {X.shape}")
         if X.shape[0] == 0:
             raise SpecError(path, "no samples")
@@ -188,8 +228,10 @@ class Network:
             raise SpecError(path, "contains a value that is not a finite number")
         return X
 
-    def check_targets(self, T, n: int, path="T") -> np.ndarray:
+    def check_targets(self, T, n: int, path="T", steps: int | None = None) -> np.ndarray:
         k = self.n_outputs
+        if self.sequence_output:
+            return self._check_sequence_targets(T, n, path, steps)
         try:
             T = np.asarray(T)
         except (TypeError, ValueError) as exc:
@@ -216,6 +258,21 @@ class Network:
             raise SpecError(path, "hinge loss needs targets of −1 or +1")
         return T
 
+    def _check_sequence_targets(self, T, n, path, steps):
+        k = self.n_outputs
+        try:
+            T = np.asarray(T, dtype=self.dtype)
+        except (TypeError, ValueError) as exc:
+            raise SpecError(path, f"expected numbers ({exc})") from None
+        if T.ndim == 2 and k == 1:
+            T = T[:, :, None]
+        if T.ndim != 3 or T.shape[0] != n or T.shape[2] != k or (steps is not None and T.shape[1] != steps):
+            want = f"({n}, {steps if steps is not None else 'time'}, {k})"
+            raise SpecError(path, f"expected a target at every time step, shape {want}, got {T.shape}")
+        if not np.all(np.isfinite(T)):
+            raise SpecError(path, "contains a value that is not a finite number")
+        return T
+
     # -- the graph -----------------------------------------------------------------
     def build(self, X, T=None, *, training=True, rng=None, update_stats=True,
               checked=False, topo=True) -> Pass:
@@ -228,7 +285,9 @@ class Network:
         if not checked:
             X = self.check_inputs(X)
             if T is not None:
-                T = self.check_targets(T, X.shape[0])
+                T = self.check_targets(T, X.shape[0], steps=X.shape[1] if self.recurrent else None)
+        if self.recurrent:
+            return self._build_sequence(X, T, training=training, topo=topo)
         spec = self.spec
         params = {name: leaf(PARAM, value, name) for name, value in self.params.items()}
         x = leaf(INPUT, X, "X")
@@ -276,7 +335,7 @@ class Network:
             pred = logits if spec.loss in ops.LOGIT_LOSSES else output
             data_loss = fn(pred, target, name="loss.data")
             terms = [data_loss]
-            weights = [params[n] for n in self.weight_names]
+            weights = [params[n] for n in self.penalised_names]
             if spec.l1:
                 terms.append(ops.l1_penalty(weights, spec.l1, name="loss.l1"))
             if spec.l2:
@@ -298,9 +357,100 @@ class Network:
                     order.append(loss)
         return Pass(order, output, loss, data_loss, params, layers, inp, target)
 
+    def _build_sequence(self, X, T, *, training: bool, topo: bool) -> Pass:
+        """The network unrolled over time: W_x, W_h and b appear once, used at every step."""
+        spec = self.spec
+        created: list[Node] = []
+
+        def keep(node):
+            created.append(node)
+            return node
+        params = {name: keep(leaf(PARAM, value, name)) for name, value in self.params.items()}
+        steps = X.shape[1]
+        inp = keep(leaf(INPUT, X, "X"))
+        xs = [keep(leaf(INPUT, X[:, t, :], f"X.t{t + 1}")) for t in range(steps)]
+        seq = xs            # the current sequence of per-step nodes (or one node after a last read-out)
+        layers = []
+        logits = None
+        for i, layer in enumerate(spec.layers):
+            p = f"layers.{i}"
+            nodes = {"input": seq if isinstance(seq, list) else seq}
+            if layer.kind == "recurrent":
+                Wx, Wh = params[f"{p}.weight_input"], params[f"{p}.weight_hidden"]
+                h_prev = keep(leaf(CONST, np.zeros((X.shape[0], layer.units), dtype=self.dtype), f"{p}.h0"))
+                hs = []
+                for t, x_t in enumerate(seq):
+                    tag = f"{p}.t{t + 1}"
+                    if layer.bptt and t > 0 and t % layer.bptt == 0:
+                        # Truncated BPTT: the carried state is a constant here, so the
+                        # gradient does not travel back past this step.
+                        h_prev = keep(leaf(CONST, h_prev.value, f"{tag}.h_in"))
+                    z = keep(ops.add(keep(ops.matmul(x_t, Wx, name=f"{tag}.xw", layer=i)),
+                                     keep(ops.matmul(h_prev, Wh, name=f"{tag}.hw", layer=i)),
+                                     name=f"{tag}.xw+hw", layer=i))
+                    if layer.use_bias:
+                        z = keep(ops.add(z, params[f"{p}.bias"], name=f"{tag}.sum", layer=i))
+                    h = keep(ops.activation(z, layer.activation, name=f"{tag}.act", layer=i))
+                    hs.append(h)
+                    h_prev = h
+                nodes.update({"sum": z, "act": hs[-1], "steps": hs, "hidden": hs})
+                seq = hs if layer.readout == "sequence" else hs[-1]
+            else:
+                outs, zs = [], []
+                for t, x_t in enumerate(seq if isinstance(seq, list) else [seq]):
+                    tag = f"{p}.t{t + 1}" if isinstance(seq, list) else p
+                    z = keep(ops.matmul(x_t, params[f"{p}.weight"], name=f"{tag}.matmul", layer=i))
+                    if layer.use_bias:
+                        z = keep(ops.add(z, params[f"{p}.bias"], name=f"{tag}.sum", layer=i))
+                    zs.append(z)
+                    outs.append(keep(ops.activation(z, layer.activation, name=f"{tag}.act", layer=i)))
+                nodes.update({"sum": zs[-1], "act": outs[-1], "steps": outs})
+                logits = zs if isinstance(seq, list) else zs[0]
+                seq = outs if isinstance(seq, list) else outs[0]
+            nodes["output"] = seq
+            layers.append(nodes)
+        outputs = seq if isinstance(seq, list) else [seq]
+        loss = data_loss = target = None
+        terms = []
+        if T is not None:
+            target = keep(leaf(CONST, T, "T"))
+            fn = ops.LOSSES[spec.loss]
+            preds = logits if spec.loss in ops.LOGIT_LOSSES else seq
+            if isinstance(seq, list):
+                step_losses = [keep(fn(pr, keep(leaf(CONST, T[:, t, :], f"T.t{t + 1}")), name=f"loss.t{t + 1}"))
+                               for t, pr in enumerate(preds)]
+                total = keep(ops.add_scalars(step_losses, name="loss.steps")) if len(step_losses) > 1 else step_losses[0]
+                if spec.time_reduction == "mean" and len(step_losses) > 1:
+                    scale = keep(leaf(CONST, np.asarray(1.0 / len(step_losses), dtype=self.dtype), "1/steps"))
+                    data_loss = keep(ops.mul(total, scale, name="loss.data"))
+                else:
+                    data_loss = total
+                    data_loss.name = "loss.data"
+            else:
+                data_loss = keep(fn(preds, target, name="loss.data"))
+            terms = [data_loss]
+            weights = [params[n] for n in self.penalised_names]
+            if spec.l1:
+                terms.append(keep(ops.l1_penalty(weights, spec.l1, name="loss.l1")))
+            if spec.l2:
+                terms.append(keep(ops.l2_penalty(weights, spec.l2, name="loss.l2")))
+            loss = keep(ops.add_scalars(terms, name="loss")) if len(terms) > 1 else data_loss
+        if len(outputs) > 1:
+            output = Node("stack", list(outputs), np.stack([o.value for o in outputs], axis=1), name="output",
+                          needs_grad=False)
+        else:
+            output = outputs[0]
+        if topo:
+            order = toposort(*outputs, loss) if loss is not None else toposort(*outputs)
+        else:
+            order = created
+        return Pass(order, output, loss, data_loss, params, layers, inp, target)
+
     def predict(self, X) -> np.ndarray:
         """Outputs in prediction mode (no dropout; batch norm on running statistics)."""
         X = self.check_inputs(X)
+        if self.recurrent:
+            return self._build_sequence(X, None, training=False, topo=False).output.value
         h = X
         for i, layer in enumerate(self.spec.layers):
             p = f"layers.{i}"

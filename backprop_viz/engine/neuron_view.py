@@ -193,6 +193,8 @@ def _neuron_view(tr: Trace, max_nodes: int) -> NeuronView:
         raise NeuronViewUnavailable("the neuron level shows one sample; this trace has "
                                     f"{tr.X.shape[0]} (use the layer level for a batch)")
     for i, layer in enumerate(spec.layers):
+        if layer.kind == "recurrent":
+            raise NeuronViewUnavailable(f"layer {i + 1} is recurrent: it is shown at layer level, unrolled over time")
         if layer.norm:
             raise NeuronViewUnavailable(f"layer {i + 1} uses {layer.norm} norm, shown at layer level only")
         if layer.dropout:

@@ -20,9 +20,12 @@ FORMAT = "backprop-viz/network"
 VERSION = 1
 
 TOP_KEYS = ("format", "version", "name", "description", "inputs", "layers", "loss",
-            "l1", "l2", "seed", "dtype")
+            "l1", "l2", "seed", "dtype", "time_reduction")
 LAYER_KEYS = ("type", "units", "activation", "init", "weight", "bias", "use_bias", "norm",
               "gamma", "beta", "running_mean", "running_var", "dropout", "residual")
+RECURRENT_KEYS = ("type", "units", "activation", "init", "weight_input", "weight_hidden", "bias",
+                  "use_bias", "readout", "bptt")
+RECURRENT_ACTIVATIONS = ("tanh", "sigmoid", "relu")
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
 
@@ -41,6 +44,10 @@ class LayerSpec:
     running_var: np.ndarray | None = None
     dropout: float = 0.0
     residual: bool = False
+    kind: str = "dense"                  # or "recurrent"
+    weight_hidden: np.ndarray | None = None
+    readout: str = "sequence"            # recurrent: pass on every step's h, or only the last
+    bptt: int | None = None              # recurrent: truncate backpropagation through time
 
 
 @dataclass
@@ -52,6 +59,7 @@ class NetworkSpec:
     l2: float = 0.0
     seed: int = 0
     dtype: str = "float64"
+    time_reduction: str = "mean"
     name: str = ""
     description: str = ""
     extra: dict = field(default_factory=dict)
@@ -115,10 +123,12 @@ def _check_keys(d: dict, allowed, path: str):
 def parse_layer(d, fan_in: int, path: str, is_output: bool) -> LayerSpec:
     if not isinstance(d, dict):
         raise SpecError(path, f"expected an object, got {type(d).__name__}")
-    _check_keys(d, LAYER_KEYS, path)
     kind = d.get("type", "dense")
+    if kind == "recurrent":
+        return parse_recurrent(d, fan_in, path, is_output)
+    _check_keys(d, LAYER_KEYS, path)
     if kind != "dense":
-        raise SpecError(f"{path}.type", f"unknown {kind!r} (expected dense)")
+        raise SpecError(f"{path}.type", f"unknown {kind!r} (expected dense or recurrent)")
     if "units" not in d:
         raise SpecError(f"{path}.units", "missing (how many neurons the layer has)")
     units = _positive_int(d["units"], f"{path}.units")
@@ -159,6 +169,39 @@ def parse_layer(d, fan_in: int, path: str, is_output: bool) -> LayerSpec:
     return layer
 
 
+def parse_recurrent(d, fan_in: int, path: str, is_output: bool) -> LayerSpec:
+    """h_t = act(x_t·W_x + h_{t−1}·W_h + b), unrolled over the sequence."""
+    _check_keys(d, RECURRENT_KEYS, path)
+    if is_output:
+        raise SpecError(f"{path}.type", "a recurrent layer needs a dense read-out layer after it")
+    if "units" not in d:
+        raise SpecError(f"{path}.units", "missing (how many hidden units the layer has)")
+    units = _positive_int(d["units"], f"{path}.units")
+    act = parse_activation(d.get("activation", "tanh"), f"{path}.activation")
+    if act.name not in RECURRENT_ACTIVATIONS:
+        raise SpecError(f"{path}.activation",
+                        f"{act.name!r} is not offered for recurrent layers (expected {', '.join(RECURRENT_ACTIVATIONS)})")
+    init = initializers.parse_init(d.get("init", "xavier_uniform"), f"{path}.init")
+    layer = LayerSpec(units=units, activation=act, init=init, kind="recurrent")
+    if d.get("weight_input") is not None:
+        layer.weight = _array(d["weight_input"], (fan_in, units), f"{path}.weight_input")
+    if d.get("weight_hidden") is not None:
+        layer.weight_hidden = _array(d["weight_hidden"], (units, units), f"{path}.weight_hidden")
+    layer.use_bias = _bool(d.get("use_bias", True), f"{path}.use_bias")
+    if d.get("bias") is not None:
+        if not layer.use_bias:
+            raise SpecError(f"{path}.bias", "given, but use_bias is false")
+        layer.bias = _array(d["bias"], (units,), f"{path}.bias")
+    readout = d.get("readout", "sequence")
+    if readout not in ("sequence", "last"):
+        raise SpecError(f"{path}.readout", f"unknown {readout!r} (expected sequence or last)")
+    layer.readout = readout
+    bptt = d.get("bptt")
+    if bptt is not None:
+        layer.bptt = _positive_int(bptt, f"{path}.bptt")
+    return layer
+
+
 def parse_spec(d) -> NetworkSpec:
     if not isinstance(d, dict):
         raise SpecError("", f"a network must be a JSON object, got {type(d).__name__}")
@@ -182,6 +225,8 @@ def parse_spec(d) -> NetworkSpec:
     fan_in = inputs
     for i, raw in enumerate(layers_raw):
         layer = parse_layer(raw, fan_in, f"layers[{i}]", i == len(layers_raw) - 1)
+        if layer.kind == "recurrent" and layers and (layers[-1].kind != "recurrent" or layers[-1].readout == "last"):
+            raise SpecError(f"layers[{i}].type", "recurrent layers come first, each passing on its whole sequence")
         layers.append(layer)
         fan_in = layer.units
     loss = d.get("loss", "half_squared_error")
@@ -209,6 +254,10 @@ def parse_spec(d) -> NetworkSpec:
     if dtype not in DTYPES:
         raise SpecError("dtype", f"unknown {dtype!r} (expected float64 or float32)")
     spec.dtype = dtype
+    reduction = d.get("time_reduction", "mean")
+    if reduction not in ("mean", "sum"):
+        raise SpecError("time_reduction", f"unknown {reduction!r} (expected mean or sum)")
+    spec.time_reduction = reduction
     for key in ("name", "description"):
         if key in d:
             if not isinstance(d[key], str):

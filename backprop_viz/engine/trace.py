@@ -89,6 +89,19 @@ class Trace:
     def node(self, name: str) -> TraceNode:
         return self.nodes[self.by_name[name]]
 
+    def layer_node(self, i: int, *ops: str) -> TraceNode | None:
+        """Layer i's node for the first op that exists (``"sum", "matmul"``…); in a
+        network unrolled over time, the one at the last time step."""
+        for op in ops:
+            name = f"layers.{i}.{op}"
+            if name in self.by_name:
+                return self.node(name)
+            steps = [n for n in self.by_name if n.startswith(f"layers.{i}.t") and n.endswith(f".{op}")
+                     and n[len(f"layers.{i}.t"):-len(op) - 1].isdigit()]
+            if steps:
+                return self.node(max(steps, key=lambda n: int(n[len(f"layers.{i}.t"):-len(op) - 1])))
+        return None
+
     def gradient(self, param: str) -> np.ndarray:
         return self.node(param).grad
 

@@ -220,7 +220,7 @@ class Trainer:
     def accuracy(self, X, T) -> float | None:
         """Share of samples classified right, for classification losses (else None)."""
         loss = self.net.spec.loss
-        if loss not in ("cross_entropy", "binary_cross_entropy", "hinge"):
+        if loss not in ("cross_entropy", "binary_cross_entropy", "hinge") or self.net.sequence_output:
             return None
         with np.errstate(all="ignore"):
             Y = self.net.predict(X)

@@ -21,7 +21,8 @@ import numpy as np
 
 from ..engine import Network, SpecError
 from ..engine.csvdata import read_csv_text
-from ..engine.datasets import CLASSIFICATION, FEATURES, GENERATORS, add_features, generate
+from ..engine.datasets import (CLASSIFICATION, FEATURES, GENERATORS, SEQUENCE_GENERATORS, add_features, generate,
+                               generate_sequence)
 from .assets import assets_dir
 
 DIGITS_FILE = "digits/optdigits.csv.gz"
@@ -60,11 +61,17 @@ def normalise(d) -> dict:
         raise SpecError("data", f"expected an object, got {type(d).__name__}")
     kind = d.get("kind")
     if kind == "builtin":
-        _check_keys(d, ("kind", "name", "samples", "noise", "seed", "validation", "features"))
+        _check_keys(d, ("kind", "name", "samples", "noise", "seed", "validation", "features", "steps"))
         out = {"kind": "builtin", "name": "xor", "samples": 200, "noise": 0.1, "seed": 0,
                "validation": 0.2, "features": [], **copy.deepcopy(d)}
-        if out["name"] not in GENERATORS:
-            raise SpecError("data.name", f"unknown {out['name']!r} (expected one of {', '.join(GENERATORS)})")
+        names = list(GENERATORS) + list(SEQUENCE_GENERATORS)
+        if out["name"] not in names:
+            raise SpecError("data.name", f"unknown {out['name']!r} (expected one of {', '.join(names)})")
+        if out["name"] in SEQUENCE_GENERATORS:
+            if "steps" in out:
+                _int(out["steps"], "data.steps", 1, 500)
+        elif "steps" in out:
+            raise SpecError("data.steps", f"{out['name']} is not a sequence task")
         _int(out["samples"], "data.samples", 4, MAX_SAMPLES)
         noise = out["noise"]
         if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise <= 10:
@@ -153,6 +160,8 @@ def load_digits():
 def full_arrays(d: dict):
     """(X, T) of the whole data set, before the validation split."""
     kind = d["kind"]
+    if kind == "builtin" and d["name"] in SEQUENCE_GENERATORS:
+        return generate_sequence(d["name"], d["samples"], float(d["noise"]), d["seed"], d.get("steps"))
     if kind == "builtin":
         X, T = generate(d["name"], d["samples"], float(d["noise"]), d["seed"])
         return add_features(X, d.get("features")), T
@@ -187,13 +196,19 @@ def arrays(d: dict):
 
 
 def generate_inputs(name: str) -> int:
-    """How many raw inputs a built-in generator makes."""
+    """How many raw inputs a built-in generator makes (per time step for sequences)."""
+    if name in SEQUENCE_GENERATORS:
+        return generate_sequence(name, 4, 0.0, 0)[0].shape[-1]
     return generate(name, 4, 0.0, 0)[0].shape[1]
+
+
+def is_sequence(d: dict) -> bool:
+    return d["kind"] == "builtin" and d["name"] in SEQUENCE_GENERATORS
 
 
 def task_of(d: dict, T=None) -> str:
     if d["kind"] == "builtin":
-        return "classification" if d["name"] in CLASSIFICATION else "regression"
+        return "classification" if d["name"] in CLASSIFICATION or d["name"] == "bit_parity" else "regression"
     if d["kind"] == "digits":
         return "classification"
     if d.get("task"):
@@ -203,7 +218,7 @@ def task_of(d: dict, T=None) -> str:
 
 def shape_of(d: dict) -> tuple[int, int]:
     X, T = full_arrays(d) if d["kind"] != "digits" else (np.zeros((1, 64)), np.zeros((1, 10)))
-    return X.shape[1], T.shape[1]
+    return X.shape[-1], T.shape[-1]
 
 
 def fits(net: Network, d: dict) -> str | None:
@@ -212,8 +227,11 @@ def fits(net: Network, d: dict) -> str | None:
     if n_in != net.n_inputs:
         return f"the data has {n_in} inputs; the network has {net.n_inputs}"
     X, T = full_arrays(d)
+    if (X.ndim == 3) != net.recurrent:
+        return ("the data are sequences; the network needs a recurrent layer first" if X.ndim == 3 else
+                "the network reads sequences; this data is not a sequence task")
     try:
-        net.check_targets(T, len(X), "data")
+        net.check_targets(T, len(X), "data", steps=X.shape[1] if X.ndim == 3 else None)
     except SpecError as exc:
         return f"the targets do not fit the network's outputs or loss ({exc.detail})"
     return None
@@ -224,6 +242,17 @@ def adapt_network(spec: dict, d: dict) -> dict:
     from . import edits
     n_in, n_out = shape_of(d)
     task = task_of(d)
+    recurrent = spec["layers"][0].get("type") == "recurrent"
+    if is_sequence(d) != recurrent:
+        # Sequences need a recurrent layer first (and plain data none): start from a small network of the right kind.
+        _, T = full_arrays(d)
+        if is_sequence(d):
+            first = {"type": "recurrent", "units": 16, "activation": "tanh",
+                     "readout": "sequence" if T.ndim == 3 else "last"}
+        else:
+            first = {"units": 8, "activation": "tanh"}
+        spec = {"format": spec.get("format", "backprop-viz/network"), "version": 1, "inputs": n_in,
+                "layers": [first, {"units": n_out, "activation": "identity"}], "loss": "mse", "seed": spec.get("seed", 0)}
     s = edits.set_units(spec, -1, n_in) if spec["inputs"] != n_in else spec
     last = len(s["layers"]) - 1
     if s["layers"][last]["units"] != n_out:
@@ -356,6 +385,7 @@ def import_samples(data: np.ndarray, inputs: list[int], targets: list[int], task
 def export_csv(d: dict) -> str:
     """The data set with its split, as CSV text: x1…, t1…, split."""
     X, T = full_arrays(d)
+    X, T = X.reshape(len(X), -1), T.reshape(len(T), -1)   # sequences: one row per sample, steps in order
     train, val = split_order(len(X), d)
     part = np.array(["train"] * len(X), dtype=object)
     part[val] = "validation"

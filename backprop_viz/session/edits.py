@@ -18,6 +18,11 @@ MAX_UNITS = 4096
 MAX_LAYERS = 64
 
 
+def weight_key(layer: dict) -> str:
+    """The key of a layer's input weights: ``weight``, or ``weight_input`` for a recurrent layer."""
+    return "weight_input" if layer.get("type") == "recurrent" else "weight"
+
+
 def _validated(spec: dict) -> dict:
     return Network.from_dict(spec).to_dict()
 
@@ -32,13 +37,22 @@ def _fresh_weight(spec: dict, i: int, fan_in: int, units: int) -> np.ndarray:
 def _resize(spec: dict, i: int, fan_in: int, units: int) -> None:
     """Give layer i a weight of shape (fan_in, units), keeping the overlap."""
     layer = spec["layers"][i]
+    key = weight_key(layer)
     new = _fresh_weight(spec, i, fan_in, units)
-    old = layer.get("weight")
+    old = layer.get(key)
     if old is not None:
         old = np.asarray(old, dtype=float)
         r, c = min(old.shape[0], fan_in), min(old.shape[1], units)
         new[:r, :c] = old[:r, :c]
-    layer["weight"] = new.tolist()
+    layer[key] = new.tolist()
+    if key == "weight_input":
+        hidden = _fresh_weight(spec, i, units, units)
+        old = layer.get("weight_hidden")
+        if old is not None:
+            old = np.asarray(old, dtype=float)
+            n = min(old.shape[0], units)
+            hidden[:n, :n] = old[:n, :n]
+        layer["weight_hidden"] = hidden.tolist()
     for key, fill in (("bias", 0.0), ("gamma", 1.0), ("beta", 0.0), ("running_mean", 0.0),
                       ("running_var", 1.0)):
         if layer.get(key) is not None:
@@ -84,14 +98,19 @@ def remove_unit(spec: dict, i: int, j: int) -> dict:
     else:
         layer = s["layers"][i]
         layer["units"] = units - 1
-        layer["weight"] = [row[:j] + row[j + 1:] for row in layer["weight"]]
+        key = weight_key(layer)
+        layer[key] = [row[:j] + row[j + 1:] for row in layer[key]]
+        if "weight_hidden" in layer:
+            wh = layer["weight_hidden"]
+            layer["weight_hidden"] = [row[:j] + row[j + 1:] for r, row in enumerate(wh) if r != j]
         for key in ("bias", "gamma", "beta", "running_mean", "running_var"):
             if layer.get(key) is not None:
                 layer[key] = layer[key][:j] + layer[key][j + 1:]
     nxt = i + 1
     if nxt < len(s["layers"]):
-        w = s["layers"][nxt]["weight"]
-        s["layers"][nxt]["weight"] = w[:j] + w[j + 1:]
+        key = weight_key(s["layers"][nxt])
+        w = s["layers"][nxt][key]
+        s["layers"][nxt][key] = w[:j] + w[j + 1:]
     return _validated(s)
 
 
@@ -153,9 +172,12 @@ def set_layer_option(spec: dict, i: int, key: str, value) -> dict:
     elif key == "init":
         layer["init"] = value
         # A new initialiser means new initial weights for this layer.
-        layer.pop("weight", None)
+        keys = ("weight_input", "weight_hidden") if layer.get("type") == "recurrent" else ("weight",)
+        for key in keys:
+            layer.pop(key, None)
         fresh = Network.from_dict({**s, "layers": [dict(la) for la in s["layers"]]})
-        layer["weight"] = fresh.params[f"layers.{i}.weight"].tolist()
+        for key in keys:
+            layer[key] = fresh.params[f"layers.{i}.{key}"].tolist()
     else:
         layer[key] = value
     return _validated(s)
@@ -187,6 +209,7 @@ def reinitialise(spec: dict, seed: int | None = None) -> dict:
     if seed is not None:
         s["seed"] = seed
     for layer in s["layers"]:
-        for key in ("weight", "bias", "gamma", "beta", "running_mean", "running_var"):
+        for key in ("weight", "weight_input", "weight_hidden", "bias", "gamma", "beta", "running_mean",
+                    "running_var"):
             layer.pop(key, None)
     return _validated(s)

@@ -95,6 +95,8 @@ def _activation(act) -> str:
 def torch_script(spec: dict) -> str:
     """A standalone Python script that rebuilds the network in PyTorch with these weights."""
     net = Network.from_dict(spec)
+    if net.recurrent:
+        return _torch_recurrent(net)
     residual = any(layer.residual for layer in net.spec.layers)
     lines = [
         '"""The network from backprop-viz, rebuilt in PyTorch with its trained weights.',
@@ -175,6 +177,89 @@ def torch_script(spec: dict) -> str:
         "",
         'if __name__ == "__main__":',
         f"    print(predict([{[0.0] * net.n_inputs!r}]))",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _torch_recurrent(net: Network) -> str:
+    """nn.RNN layers (batch first) followed by the dense read-out, with these weights."""
+    layers = net.spec.layers
+    lines = [
+        '"""The recurrent network from backprop-viz, rebuilt in PyTorch with its trained weights.',
+        "",
+        "predict(x) takes sequences (samples, time, features) and gives the same outputs as backprop-viz.",
+        '"""',
+        "",
+        "import torch",
+        "from torch import nn",
+        "",
+        "torch.set_default_dtype(torch.float64)",
+        "",
+        "",
+        "class Net(nn.Module):",
+        "    def __init__(self):",
+        "        super().__init__()",
+        "        self.rnns = nn.ModuleList()",
+        "        self.dense = nn.ModuleList()",
+    ]
+    readout_last = False
+    for i, layer in enumerate(layers):
+        if layer.kind == "recurrent":
+            act = "tanh" if layer.activation.name == "tanh" else "relu"
+            if layer.activation.name == "sigmoid":
+                raise ValueError("PyTorch's nn.RNN offers tanh and relu only; this layer uses sigmoid")
+            lines.append(f"        self.rnns.append(nn.RNN({net.sizes[i]}, {layer.units}, nonlinearity={act!r}, "
+                         f"bias={layer.use_bias}, batch_first=True))")
+            readout_last = readout_last or layer.readout == "last"
+        else:
+            lines.append(f"        self.dense.append(nn.Sequential(nn.Linear({net.sizes[i]}, {layer.units}, "
+                         f"bias={layer.use_bias}), {_activation(layer.activation)}))")
+    lines += [
+        "",
+        "    def forward(self, x):",
+        "        for rnn in self.rnns:",
+        "            x, _ = rnn(x)",
+    ]
+    if readout_last:
+        lines.append("        x = x[:, -1, :]")
+    lines += [
+        "        for layer in self.dense:",
+        "            x = layer(x)",
+        "        return x",
+        "",
+        "",
+        "model = Net()",
+        "with torch.no_grad():",
+    ]
+    r = d = 0
+    for i, layer in enumerate(layers):
+        if layer.kind == "recurrent":
+            wi = net.params[f"layers.{i}.weight_input"].T.tolist()
+            wh = net.params[f"layers.{i}.weight_hidden"].T.tolist()
+            lines.append(f"    model.rnns[{r}].weight_ih_l0.copy_(torch.tensor({wi!r}))")
+            lines.append(f"    model.rnns[{r}].weight_hh_l0.copy_(torch.tensor({wh!r}))")
+            if layer.use_bias:
+                lines.append(f"    model.rnns[{r}].bias_ih_l0.copy_(torch.tensor({net.params[f'layers.{i}.bias'].tolist()!r}))")
+                lines.append(f"    model.rnns[{r}].bias_hh_l0.zero_()")
+            r += 1
+        else:
+            w = net.params[f"layers.{i}.weight"].T.tolist()
+            lines.append(f"    model.dense[{d}][0].weight.copy_(torch.tensor({w!r}))")
+            if layer.use_bias:
+                lines.append(f"    model.dense[{d}][0].bias.copy_(torch.tensor({net.params[f'layers.{i}.bias'].tolist()!r}))")
+            d += 1
+    lines += [
+        "model.eval()",
+        "",
+        "",
+        "def predict(x):",
+        "    with torch.no_grad():",
+        "        return model(torch.tensor(x, dtype=torch.float64)).tolist()",
+        "",
+        "",
+        'if __name__ == "__main__":',
+        f"    print(predict([[[0.0] * {net.n_inputs}] * 3]))",
         "",
     ]
     return "\n".join(lines)

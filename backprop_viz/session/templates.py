@@ -43,6 +43,18 @@ TEMPLATES = [
     Template("residual", "Residual network", "residual.json",
              {"kind": "builtin", "name": "circle", "samples": 200, "noise": 0.05, "seed": 0, "validation": 0.2},
              {"optimizer": {"name": "adam", "lr": 0.01}, "batch_size": 32}),
+    Template("sine_prediction", "Sine prediction (recurrent)", "sine_prediction.json",
+             {"kind": "builtin", "name": "sine_next", "samples": 200, "noise": 0.05, "seed": 0, "validation": 0.2,
+              "steps": 20},
+             {"optimizer": {"name": "adam", "lr": 0.01}, "batch_size": 32, "clip_grad_norm": 5.0}),
+    Template("remember_5", "Remember the first input (N = 5)", "remember_first_5.json",
+             {"kind": "builtin", "name": "remember_first", "samples": 200, "noise": 0.1, "seed": 0,
+              "validation": 0.2, "steps": 5},
+             {"optimizer": {"name": "sgd", "lr": 0.1}, "batch_size": 32}),
+    Template("remember_20", "Remember the first input (N = 20)", "remember_first_20.json",
+             {"kind": "builtin", "name": "remember_first", "samples": 200, "noise": 0.1, "seed": 0,
+              "validation": 0.2, "steps": 20},
+             {"optimizer": {"name": "sgd", "lr": 0.1}, "batch_size": 32}),
 ]
 BY_KEY = {t.key: t for t in TEMPLATES}
 

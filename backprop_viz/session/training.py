@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine import Network, SpecError, Trainer
-from ..engine.health import Health, diagnose
+from ..engine.health import Health, diagnose, time_gradient_norms
 from .history import History
 from .project import Project
 
@@ -41,6 +41,7 @@ class Snapshot:
     nonfinite: dict | None
     stopped: str | None
     steps_per_second: float
+    time_grads: tuple = ()               # per recurrent layer: ‖∂E/∂h_t‖ for t = 1…T
     extra: dict = field(default_factory=dict)
 
 
@@ -217,7 +218,8 @@ class TrainingSession:
                         params={k: v.copy() for k, v in self.net.params.items()},
                         health=health, histograms=hists, preacts=preacts, boundary=grid,
                         nonfinite=rec.get("nonfinite") if rec else None, stopped=stopped,
-                        steps_per_second=self._rate)
+                        steps_per_second=self._rate,
+                        time_grads=tuple(tuple(v) for v in time_gradient_norms(tr.last_pass)))
 
     def _distributions(self):
         lp = self.trainer.last_pass
@@ -225,7 +227,7 @@ class TrainingSession:
             return (), ()
         hists, preacts = [], []
         for i, nodes in enumerate(lp.layers):
-            g = lp.params[f"layers.{i}.weight"].grad
+            g = lp.params[self.net.weight_names[i]].grad
             if g is None:
                 hists.append((np.array([0.0, 1.0]), np.array([0])))
             else:
