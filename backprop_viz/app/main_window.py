@@ -133,7 +133,8 @@ class MainWindow(QMainWindow):
         if now - self._last_canvas_update > 0.05 or not self.training.is_running:
             self.canvas.show_weights(snap.params)
             self._last_canvas_update = now
-        self.show_progress(snap.epoch, snap.step, snap.loss, snap.health.summary)
+        self.show_progress(snap.epoch, snap.step, snap.loss, snap.health.state)
+        self.status_health.setToolTip("\n".join(snap.health.evidence))
 
     def _training_state(self, state: str) -> None:
         running = state == RUNNING

@@ -136,9 +136,15 @@ class PlotsPanel(QWidget):
         self.time_plot.setLabel("left", "‖∂E/∂h_t‖")
         self.time_legend = self.time_plot.addLegend(offset=(-10, 10))
         self.time_curves = []
-        self.time_plot.hide()
-        v.addWidget(self.time_plot, 2)
         self.tabs.addTab(w, "Gradients")
+        t = QWidget()
+        tv = QVBoxLayout(t)
+        self.time_note = QLabel("For recurrent networks: the gradient reaching each time step's hidden state. "
+                                "Falling toward t = 1 is vanishing through time; rising is exploding.")
+        self.time_note.setWordWrap(True)
+        tv.addWidget(self.time_note)
+        tv.addWidget(self.time_plot, 1)
+        self.tabs.addTab(t, "Through time")
 
     def _build_distribution_tab(self):
         w = QWidget()
@@ -289,7 +295,6 @@ class PlotsPanel(QWidget):
     def _draw_time(self, time_grads) -> None:
         """Gradient through time: fading toward t = 1 is vanishing, growth is exploding."""
         layers = [(i, g) for i, g in enumerate(time_grads) if g]
-        self.time_plot.setVisible(bool(layers))
         if len(self.time_curves) != len(layers):
             for c in self.time_curves:
                 self.time_plot.removeItem(c)

@@ -86,7 +86,7 @@ def test_gradient_through_time_is_plotted_and_named(qtbot, make_window):
     w.act_step.trigger()
     w.plots._dirty = True
     w.plots._slow_update()
-    assert not w.plots.time_plot.isHidden()
+    assert w.plots.tabs.tabText(w.plots.tabs.indexOf(w.plots.time_plot.parentWidget())) == "Through time"
     x, y = w.plots.time_curves[0].getData()
     assert len(x) == 21
     assert w.plots.alert.title.text() == "<b>Vanishing gradients</b>"
