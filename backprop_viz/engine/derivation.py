@@ -14,7 +14,7 @@ import numpy as np
 
 from .formatting import fmt
 from .neuron_view import NeuronView, NeuronViewUnavailable, neuron_view
-from .report import layer_report, neuron_report
+from .report import fmt_array, layer_report, neuron_report
 from .trace import Trace
 
 
@@ -28,8 +28,14 @@ def _view(tr: Trace) -> NeuronView | None:
 def markdown(tr: Trace, digits: int = 9, title: str = "Derivation") -> str:
     v = _view(tr)
     lines = [f"# {title}", ""]
-    X = ", ".join(fmt(x, digits) for x in tr.X[0]) if tr.X.shape[0] == 1 else f"{tr.X.shape[0]} samples"
-    T = ", ".join(fmt(t, digits) for t in tr.T[0]) if tr.T.shape[0] == 1 else f"{tr.T.shape[0]} targets"
+    def describe(A, what):
+        if A.shape[0] != 1:
+            return f"{A.shape[0]} {what}"
+        if A.ndim == 3:
+            return f"a sequence of {A.shape[1]} steps: {fmt_array(A[0], digits)}"
+        return ", ".join(fmt(x, digits) for x in A[0])
+    X = describe(tr.X, "samples")
+    T = describe(tr.T, "targets")
     lines += [f"Inputs: {X}  ", f"Targets: {T}  ", f"Learning rate: {fmt(tr.lr, digits)}", ""]
     body = neuron_report(v, digits) if v is not None else layer_report(tr, digits)
     for line in body:

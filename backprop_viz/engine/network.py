@@ -357,7 +357,7 @@ class Network:
                     order.append(loss)
         return Pass(order, output, loss, data_loss, params, layers, inp, target)
 
-    def _build_sequence(self, X, T, *, training: bool, topo: bool) -> Pass:
+    def _build_sequence(self, X, T, *, training: bool, topo: bool) -> Pass:  # noqa: ARG002
         """The network unrolled over time: W_x, W_h and b appear once, used at every step."""
         spec = self.spec
         created: list[Node] = []
@@ -440,10 +440,9 @@ class Network:
                           needs_grad=False)
         else:
             output = outputs[0]
-        if topo:
-            order = toposort(*outputs, loss) if loss is not None else toposort(*outputs)
-        else:
-            order = created
+        # Creation order is topological and goes through time step by step, which is
+        # the order a learner walks (a depth-first order would start at the last step).
+        order = created
         return Pass(order, output, loss, data_loss, params, layers, inp, target)
 
     def predict(self, X) -> np.ndarray:

@@ -200,3 +200,18 @@ def test_png_size_is_asked_and_used(qtbot, make_window, answers, tmp_path, monke
     assert w.exports.plot("loss")
     img = QImage(str(tmp_path / "loss.png"))
     assert (img.width(), img.height()) == (640, 480)
+
+
+def test_headless_export_of_a_recurrent_project(tmp_path):
+    project = tmp_path / "r.json"
+    open_template("remember_5").save(project)
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, "-m", "backprop_viz", "export", str(project), "--steps", "20",
+                          "--out", str(out), "--format", "png", "--quiet"], capture_output=True, text=True,
+                         timeout=300, cwd=ROOT, env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin",
+                                                     "HOME": str(tmp_path),
+                                                     "BACKPROP_VIZ_DATA_DIR": str(tmp_path / "data")})
+    assert res.returncode == 0, res.stderr
+    md = (out / "derivation.md").read_text()
+    assert "a sequence of 6 steps" in md and "layers.0.t6.act" in md
+    compile(torch_script(open_template("remember_5").network_spec), "rnn.py", "exec")

@@ -34,6 +34,8 @@ def test_stepping_a_three_step_sequence_goes_forward_then_back_through_time(qtbo
     panel = w.stepper_panel
     assert panel.stepper.level == "layer" and not panel.level_neuron.isEnabled()
     assert step_times(panel, "forward") == [1, 2, 3]
+    first = panel.stepper.trace.nodes[panel.stepper.steps[0].node].name
+    assert first == "layers.0.t1.xw"
     assert step_times(panel, "backward") == [3, 2, 1]
     seen = []
     while panel.step_forward():
