@@ -79,6 +79,11 @@ def run_json(project: Project, history: History, steps: int, epoch: int) -> str:
     return json.dumps(doc, indent=1) + "\n"
 
 
+def _script_head(title: str, usage: str) -> list[str]:
+    return ['"""' + title, "", usage, '"""', "", "import torch", "from torch import nn", "",
+            "torch.set_default_dtype(torch.float64)", ""]
+
+
 _ACT = {"identity": "nn.Identity()", "sigmoid": "nn.Sigmoid()", "tanh": "nn.Tanh()", "relu": "nn.ReLU()",
         "silu": "nn.SiLU()", "softplus": "nn.Softplus()", "softmax": "nn.Softmax(dim=1)"}
 
@@ -98,18 +103,9 @@ def torch_script(spec: dict) -> str:
     if net.recurrent:
         return _torch_recurrent(net)
     residual = any(layer.residual for layer in net.spec.layers)
-    lines = [
-        '"""The network from backprop-viz, rebuilt in PyTorch with its trained weights.',
-        "",
-        "Run: python this_file.py   (needs torch); predict(x) gives the same outputs as backprop-viz.",
-        '"""',
-        "",
-        "import torch",
-        "from torch import nn",
-        "",
-        "torch.set_default_dtype(torch.float64)",
-        "",
-    ]
+    lines = _script_head("The network from backprop-viz, rebuilt in PyTorch with its trained weights.",
+                         "Run: python this_file.py   (needs torch); predict(x) gives the same outputs as "
+                         "backprop-viz.")
     blocks = []
     for i, layer in enumerate(net.spec.layers):
         parts = [f"nn.Linear({net.sizes[i]}, {layer.units}, bias={layer.use_bias})"]
@@ -185,17 +181,9 @@ def torch_script(spec: dict) -> str:
 def _torch_recurrent(net: Network) -> str:
     """nn.RNN layers (batch first) followed by the dense read-out, with these weights."""
     layers = net.spec.layers
-    lines = [
-        '"""The recurrent network from backprop-viz, rebuilt in PyTorch with its trained weights.',
-        "",
-        "predict(x) takes sequences (samples, time, features) and gives the same outputs as backprop-viz.",
-        '"""',
-        "",
-        "import torch",
-        "from torch import nn",
-        "",
-        "torch.set_default_dtype(torch.float64)",
-        "",
+    lines = _script_head("The recurrent network from backprop-viz, rebuilt in PyTorch with its trained weights.",
+                         "predict(x) takes sequences (samples, time, features) and gives the same outputs as "
+                         "backprop-viz.") + [
         "",
         "class Net(nn.Module):",
         "    def __init__(self):",
