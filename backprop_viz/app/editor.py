@@ -16,6 +16,7 @@ from .document import Document
 class Editor(QObject):
     refused = Signal(str, str)   # where ("layers[0].residual"), why
     accepted = Signal(str)
+    notice = Signal(str)         # something the user should know about an accepted edit
 
     def __init__(self, doc: Document, parent=None):
         super().__init__(parent)
@@ -32,8 +33,12 @@ class Editor(QObject):
         except SpecError as exc:
             self.refused.emit(exc.path, exc.detail)
             return False
+        data_replaced = project.data != self.doc.project.data
         self.doc.apply(project, text)
         self.accepted.emit(text)
+        if data_replaced:
+            self.notice.emit("The data no longer fits the network, so placeholder data is used; "
+                             "choose data in the Data panel (Undo brings the old data back).")
         return True
 
     # -- structure -------------------------------------------------------------------

@@ -16,6 +16,7 @@ from ..engine.activations import NAMES as ACTIVATIONS
 from ..engine.formatting import fmt
 from ..engine.initializers import NAMES as INITS
 from ..engine.ops import LOSSES
+from ..engine.spec import RECURRENT_ACTIVATIONS
 from ..session.edits import weight_key
 from .network_canvas import input_text
 from .document import Document
@@ -205,9 +206,11 @@ class InspectorPanel(QWidget):
         i = c - 1
         layer = spec["layers"][i]
         is_output = c == len(spec["layers"])
+        recurrent = layer.get("type") == "recurrent"
         act = QComboBox()
         act.setObjectName("activationCombo")
-        act.addItems([a for a in ACTIVATIONS if a != "softmax" or is_output])
+        act.addItems(list(RECURRENT_ACTIVATIONS) if recurrent else
+                     [a for a in ACTIVATIONS if a != "softmax" or is_output])
         name = layer["activation"] if isinstance(layer["activation"], str) else layer["activation"]["name"]
         act.setCurrentText(name)
         act.activated.connect(lambda _: self._layer_option(c, "activation", act.currentText()))
@@ -218,6 +221,9 @@ class InspectorPanel(QWidget):
         init.setCurrentText(iname if isinstance(iname, str) else iname["name"])
         init.activated.connect(lambda _: self._layer_option(c, "init", init.currentText()))
         self._row("Initialiser", "init", init)
+        if recurrent:
+            self._recurrent_rows(c, layer)
+            return
         norm = QComboBox()
         norm.addItems(["none", "batch", "layer"])
         norm.setCurrentText(layer.get("norm") or "none")
@@ -233,6 +239,27 @@ class InspectorPanel(QWidget):
         res.setChecked(bool(layer.get("residual")))
         res.toggled.connect(lambda on: self._layer_option(c, "residual", on))
         self._row("Residual", "residual", res)
+        bias = QCheckBox("use a bias")
+        bias.setChecked(layer.get("use_bias", True))
+        bias.toggled.connect(lambda on: self._layer_option(c, "use_bias", on))
+        self._row("Bias", "use_bias", bias)
+
+    def _recurrent_rows(self, c: int, layer: dict) -> None:
+        readout = QComboBox()
+        readout.setObjectName("readoutCombo")
+        readout.addItems(["sequence", "last"])
+        readout.setToolTip("sequence: the next layer reads every time step; last: only the final state")
+        readout.setCurrentText(layer.get("readout", "sequence"))
+        readout.activated.connect(lambda _: self._layer_option(c, "readout", readout.currentText()))
+        self._row("Read-out", "readout", readout)
+        bptt = QSpinBox()
+        bptt.setObjectName("bpttSpin")
+        bptt.setRange(0, 1000)
+        bptt.setSpecialValueText("full")
+        bptt.setToolTip("Truncate backpropagation through time to windows of this many steps")
+        bptt.setValue(layer.get("bptt") or 0)
+        bptt.editingFinished.connect(lambda: self._layer_option(c, "bptt", bptt.value() or None))
+        self._row("BPTT window", "bptt", bptt)
         bias = QCheckBox("use a bias")
         bias.setChecked(layer.get("use_bias", True))
         bias.toggled.connect(lambda on: self._layer_option(c, "use_bias", on))

@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self.editor = Editor(doc, self)
         self.editor.refused.connect(lambda where, why: self.statusBar().showMessage(
             f"Not possible: {why}" if not where else f"Not possible ({where}): {why}", 8000))
+        self.editor.notice.connect(lambda text: self.statusBar().showMessage(text, 12000))
         self.canvas = NetworkCanvas(doc, self.editor)
         self.setCentralWidget(self.canvas)
         self._install_panels()

@@ -178,6 +178,8 @@ def set_layer_option(spec: dict, i: int, key: str, value) -> dict:
         fresh = Network.from_dict({**s, "layers": [dict(la) for la in s["layers"]]})
         for key in keys:
             layer[key] = fresh.params[f"layers.{i}.{key}"].tolist()
+    elif value is None and key == "bptt":
+        layer.pop("bptt", None)
     else:
         layer[key] = value
     return _validated(s)

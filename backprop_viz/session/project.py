@@ -104,6 +104,13 @@ class Project:
     @staticmethod
     def _default_data(net: Network) -> dict:
         """Something every network can train on: random samples of the right shape."""
+        if net.recurrent:
+            if net.n_inputs != 1 or net.n_outputs != 1:
+                raise SpecError("data", f"no built-in sequence task has {net.n_inputs} input(s) and "
+                                        f"{net.n_outputs} output(s) per step; keep 1 of each")
+            name = "sine_next" if net.sequence_output else "remember_first"
+            return {"kind": "builtin", "name": name, "samples": 200, "noise": 0.1, "seed": 0,
+                    "validation": 0.2, "steps": 10}
         if net.n_inputs == 2 and net.n_outputs == 1 and net.spec.loss in (
                 "binary_cross_entropy", "half_squared_error", "squared_error", "mse"):
             return dict(DEFAULT_DATA)
