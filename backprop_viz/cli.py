@@ -52,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("network")
     g.add_argument("--input", help="comma-separated input values (default: a random batch)")
     g.add_argument("--target", help="comma-separated targets")
-    g.add_argument("--tolerance", type=float, default=1e-5)
+    from .engine.gradcheck import DEFAULT_TOLERANCE
+    g.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
+                   help=f"largest relative error accepted ({DEFAULT_TOLERANCE:g})")
     g.add_argument("--eps", type=float, default=1e-6)
 
     e = sub.add_parser("export", help="write the standard figures, derivation and history without a display")

@@ -79,13 +79,11 @@ class DataPanel(QWidget):
         self.steps.setToolTip("Sequence length (for 'remember the first input': the steps to remember over)")
         for w in (self.samples, self.noise, self.validation, self.seed, self.steps):
             w.editingFinished.connect(self._settings_changed)
-        self.samples_row = ("Samples", self.samples)
         form.addRow("Samples", self.samples)
         form.addRow("Noise", self.noise)
         form.addRow("Validation share", self.validation)
         form.addRow("Seed", self.seed)
         form.addRow("Time steps", self.steps)
-        self.settings_form = form
         settings_layout.addLayout(form)
         feats = QHBoxLayout()
         feats.addWidget(QLabel("Extra inputs:"))

@@ -14,10 +14,6 @@ from PySide6.QtSvg import QSvgGenerator
 
 from ..engine.files import write_atomic, write_text_atomic
 
-PLOT_FORMATS = ("png", "svg", "csv")
-SCENE_FORMATS = ("png", "svg")
-
-
 
 
 def export_plot(plot_item, path: str, width: int = 1200, height: int = 800) -> None:

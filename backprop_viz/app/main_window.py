@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QWidget
 
@@ -37,8 +37,6 @@ def default_project() -> Project:
 
 
 class MainWindow(QMainWindow):
-    statusChanged = Signal(str)
-
     def __init__(self, project: Project | None = None, path: str | None = None):
         super().__init__()
         self.setObjectName("mainWindow")
@@ -51,7 +49,6 @@ class MainWindow(QMainWindow):
         self.autosave.setInterval(AUTOSAVE_IDLE_MS)
         self.autosave.timeout.connect(self.write_recovery)
         self._build_status_bar()
-        self._central_host = None
         self.docks: dict[str, QDockWidget] = {}
         self._set_document(Document(project or default_project(), path))
         self._build_actions()

@@ -48,7 +48,6 @@ class TrainingController(QObject):
         self.diverged = None
         self.last_snapshot = None
         self._syncing = False
-        self._waiting_for = None
         self._seen = []
         self.history = None
         self._new_history()

@@ -90,10 +90,6 @@ class Activation:
             return g * (z > 0)
         return g * self.derivative(z, y)
 
-    @property
-    def elementwise(self) -> bool:
-        return self.name != "softmax"
-
     def to_json(self):
         if self.params == DEFAULT_PARAMS[self.name]:
             return self.name

@@ -43,7 +43,7 @@ def read_csv_text(text: str, source: str = "CSV"):
     if not rows:
         raise SpecError(source, "the file has no rows")
     header = None
-    first_line, first = rows[0]
+    first = rows[0][1]
     if not all(_is_number(c) for c in first if c):
         header = first
         rows = rows[1:]

@@ -291,12 +291,3 @@ LOSSES = {
 }
 # Losses computed from the output layer's pre-activation (stable log-sum-exp).
 LOGIT_LOSSES = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
-
-LOSS_FORMULAS = {
-    "half_squared_error": "E = mean over samples of ½·Σ(T−Y)²",
-    "squared_error": "E = mean over samples of Σ(T−Y)²",
-    "mse": "E = mean over all elements of (T−Y)²",
-    "cross_entropy": "E = mean over samples of −Σ T·log softmax(z)",
-    "binary_cross_entropy": "E = mean over elements of −T·log σ(z) − (1−T)·log(1−σ(z))",
-    "hinge": "E = mean over elements of max(0, 1 − T·Y)",
-}

@@ -120,6 +120,14 @@ def _check_keys(d: dict, allowed, path: str):
             raise SpecError(where, f"unknown key (expected one of {', '.join(allowed)})")
 
 
+def _parse_bias(d: dict, layer: LayerSpec, path: str) -> None:
+    layer.use_bias = _bool(d.get("use_bias", True), f"{path}.use_bias")
+    if d.get("bias") is not None:
+        if not layer.use_bias:
+            raise SpecError(f"{path}.bias", "given, but use_bias is false")
+        layer.bias = _array(d["bias"], (layer.units,), f"{path}.bias")
+
+
 def parse_layer(d, fan_in: int, path: str, is_output: bool) -> LayerSpec:
     if not isinstance(d, dict):
         raise SpecError(path, f"expected an object, got {type(d).__name__}")
@@ -139,11 +147,7 @@ def parse_layer(d, fan_in: int, path: str, is_output: bool) -> LayerSpec:
     layer = LayerSpec(units=units, activation=act, init=init)
     if d.get("weight") is not None:
         layer.weight = _array(d["weight"], (fan_in, units), f"{path}.weight")
-    layer.use_bias = _bool(d.get("use_bias", True), f"{path}.use_bias")
-    if d.get("bias") is not None:
-        if not layer.use_bias:
-            raise SpecError(f"{path}.bias", "given, but use_bias is false")
-        layer.bias = _array(d["bias"], (units,), f"{path}.bias")
+    _parse_bias(d, layer, path)
     norm = d.get("norm")
     if norm not in (None, "batch", "layer"):
         raise SpecError(f"{path}.norm", f"unknown {norm!r} (expected batch, layer or null)")
@@ -187,11 +191,7 @@ def parse_recurrent(d, fan_in: int, path: str, is_output: bool) -> LayerSpec:
         layer.weight = _array(d["weight_input"], (fan_in, units), f"{path}.weight_input")
     if d.get("weight_hidden") is not None:
         layer.weight_hidden = _array(d["weight_hidden"], (units, units), f"{path}.weight_hidden")
-    layer.use_bias = _bool(d.get("use_bias", True), f"{path}.use_bias")
-    if d.get("bias") is not None:
-        if not layer.use_bias:
-            raise SpecError(f"{path}.bias", "given, but use_bias is false")
-        layer.bias = _array(d["bias"], (units,), f"{path}.bias")
+    _parse_bias(d, layer, path)
     readout = d.get("readout", "sequence")
     if readout not in ("sequence", "last"):
         raise SpecError(f"{path}.readout", f"unknown {readout!r} (expected sequence or last)")

@@ -97,6 +97,7 @@ class Project:
         self.training = validate_training(training if training is not None else {})
         self.data = validate_data(data if data is not None else self._default_data(net), net)
         self.view = {"digits": 9, **(view or {})}
+        self._arrays = None
         digits = self.view["digits"]
         if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
             raise SpecError("view.digits", f"expected a whole number from 1 to 17, got {digits!r}")
@@ -131,8 +132,17 @@ class Project:
         return Network.from_dict(self.network_spec)
 
     def arrays(self):
-        """(X, T, X_val, T_val); the validation part may be None."""
-        return data_mod.arrays(self.data)
+        """(X, T, X_val, T_val); the validation part may be None.
+
+        Made once per project (panels ask for them many times a second while
+        training runs) and read-only, since every caller shares them."""
+        if self._arrays is None:
+            arrays = data_mod.arrays(self.data)
+            for a in arrays:
+                if a is not None:
+                    a.setflags(write=False)
+            self._arrays = arrays
+        return self._arrays
 
     # -- files -------------------------------------------------------------------
     def to_dict(self) -> dict:

@@ -170,9 +170,6 @@ class Stepper:
             return not self.trace.nodes[node].inputs
         return not self.view.nodes[node].inputs
 
-    def updated(self) -> set[int]:
-        return {s.node for s in self.steps[:self.position + 1] if s.phase == UPDATE}
-
     # -- text -------------------------------------------------------------------------------------
     def describe(self, step: Step | None = None, digits: int = 9) -> str:
         step = step or self.current
