@@ -168,7 +168,8 @@ class InspectorPanel(QWidget):
         elif kind == "layer":
             c = key[1]
             self.selection_box.setTitle("Inputs" if c == 0 else
-                                        ("Output layer" if c == len(spec["layers"]) else f"Hidden layer {c}"))
+                                        ("Output layer" if c == len(spec["layers"]) else
+                                         f"{'Recurrent' if spec['layers'][c - 1].get('type') == 'recurrent' else 'Hidden'} layer {c}"))
             self._layer_rows(c)
 
     def _value_row(self, label, name, index, value):

@@ -135,6 +135,7 @@ def test_choosing_a_sequence_task_for_a_dense_network_offers_a_recurrent_one(qtb
 def test_inspector_offers_recurrent_options(qtbot, make_window):
     w = make_window("remember_5")
     w.doc.select(("layer", 1))
+    assert w.inspector.selection_box.title() == "Recurrent layer 1"
     controls = w.inspector.controls
     assert {"readout", "bptt", "activation", "init", "use_bias"} <= set(controls)
     assert "norm" not in controls and "residual" not in controls
