@@ -27,23 +27,30 @@ def _parser() -> argparse.ArgumentParser:
                                 description="See backpropagation work. Without a subcommand, opens the app.")
     sub = p.add_subparsers(dest="command")
 
-    t = sub.add_parser("trace", help="print the whole derivation of one pass")
-    t.add_argument("network", help="network file (JSON)")
-    t.add_argument("--input", required=True, help="comma-separated input values, e.g. 0.1,0.3")
-    t.add_argument("--target", required=True, help="comma-separated targets (or a class number)")
-    t.add_argument("--lr", type=float, default=0.01, help="learning rate of the update shown (0.01)")
+    t = sub.add_parser("trace", help="print the whole derivation of one pass, or of update K of a project's run")
+    t.add_argument("network", help="project or network file (JSON)")
+    t.add_argument("--input", help="comma-separated input values, e.g. 0.1,0.3 (a walk of this one sample)")
+    t.add_argument("--target", help="comma-separated targets (or a class number), with --input")
+    t.add_argument("--update", type=int, default=None, metavar="K",
+                   help="walk update K of the project's own run: its batch, optimizer, clipping, "
+                        "schedule and seed (default with a project file and no --input: 1)")
+    t.add_argument("--lr", type=float, default=0.01,
+                   help="with --input: learning rate of the plain gradient-descent update shown (0.01)")
     t.add_argument("--level", choices=("auto", "neuron", "layer"), default="auto")
     t.add_argument("--digits", type=int, default=9, help="decimal places shown (9)")
 
     r = sub.add_parser("train", help="train headless and write the history and the trained network")
-    r.add_argument("network")
-    r.add_argument("--data", required=True, help="a CSV file, or a built-in data set name")
+    r.add_argument("network", help="project file (its own data and settings) or network file")
+    r.add_argument("--data", help="a CSV file, or a built-in data set name (needed for a network file; "
+                                  "replaces a project's data)")
     r.add_argument("--steps", type=int, required=True, help="number of parameter updates")
     r.add_argument("--out", help="output folder (default: <network>-run)")
-    r.add_argument("--optimizer", default="sgd", help="sgd, adam, adamw, rmsprop, adagrad, adadelta")
-    r.add_argument("--lr", type=float, default=0.1)
-    r.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: full batch)")
-    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--optimizer", default=None,
+                   help="sgd, adam, adamw, rmsprop, adagrad, adadelta (default: the project's, else sgd)")
+    r.add_argument("--lr", type=float, default=None, help="learning rate (default: the project's, else 0.1)")
+    r.add_argument("--batch-size", type=int, default=None,
+                   help="mini-batch size (default: the project's, else full batch)")
+    r.add_argument("--seed", type=int, default=None, help="seed (default: the project's, else 0)")
     r.add_argument("--samples", type=int, default=200, help="samples of a built-in data set")
     r.add_argument("--noise", type=float, default=0.1, help="noise of a built-in data set")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -111,12 +118,39 @@ def main(argv=None) -> int:
         return 0
 
 
+def _load(path):
+    """(Project, is_project_file) for a project or a network file."""
+    from .engine import SpecError
+    from .engine.files import read_json
+    from .session.project import FORMAT, Project
+    data = read_json(path, "project or network file")
+    if isinstance(data, dict) and "format" not in data:
+        raise SpecError(os.fspath(path), "format: missing: not a backprop-viz project or network file")
+    is_project = isinstance(data, dict) and data.get("format") == FORMAT
+    try:
+        return Project.from_dict(data), is_project
+    except SpecError as exc:
+        raise SpecError(f"{os.fspath(path)}: {exc.path}" if exc.path else os.fspath(path), exc.detail) from None
+
+
 def cmd_trace(args) -> int:
     import numpy as np
 
-    from .engine import SpecError, load_network, trace
+    from .engine import SpecError, trace
     from .engine.report import trace_report
-    net = load_network(args.network)
+    project, is_project = _load(args.network)
+    if args.input is None:
+        if args.target is not None:
+            raise SpecError("--target", "goes with --input")
+        if not is_project:
+            raise SpecError("--input", "needed for a network file (it has no data); or give a project file "
+                                       "to walk update K of its run with --update K")
+        return _trace_update(project, args.update or 1, args)
+    if args.update is not None:
+        raise SpecError("--update", "walks the project's own batches: leave out --input and --target")
+    if args.target is None:
+        raise SpecError("--target", "needed with --input")
+    net = project.network()
     x = _floats(args.input, "--input")
     t = _floats(args.target, "--target")
     if net.recurrent:
@@ -130,6 +164,41 @@ def cmd_trace(args) -> int:
         tr = trace(net, [x], [t] if not (net.spec.loss == "cross_entropy" and len(t) == 1) else t,
                    lr=args.lr)
     print(trace_report(tr, args.level, max(1, min(args.digits, 17))))
+    return 0
+
+
+def _trace_update(project, k: int, args) -> int:
+    """Update K of the project's run, derived as ``train --steps K`` makes it."""
+    from .engine import SpecError, trace
+    from .engine.report import trace_report
+    from .engine.update_plan import preview
+    from .session.training import TrainingSession
+    from .session.walk import WHOLE, WalkSource
+    if k < 1:
+        raise SpecError("--update", f"must be ≥ 1, got {k}")
+    session = TrainingSession(project)
+    tr = session.trainer
+    for _ in range(k - 1):
+        rec = tr.step()
+        if rec["nonfinite"]:
+            nf = rec["nonfinite"]
+            raise SpecError("--update", f"the run went non-finite at update {rec['step']} (node {nf['node']}), "
+                                        f"before update {k}")
+    plan = preview(tr)
+    source = WalkSource(plan, "initial" if k == 1 else f"after update {k - 1:,}", WHOLE, 0)
+    walk = trace(tr.net, plan.X, plan.T, plan=plan, rng=plan.dropout_rng)
+    digits = max(1, min(args.digits, 17))
+    print(f"Walk of {source.header()}")
+    print()
+    print(trace_report(walk, args.level, digits))
+    print()
+    print(f"Parameters after update {k} (every value, full precision)")
+    for pu in plan.params:
+        print(f"  {pu.name} = {json.dumps(pu.new.tolist())}")
+    if plan.nonfinite:
+        nf = plan.nonfinite
+        print(f"\nUpdate {k} goes non-finite ({nf['phase']} pass, node {nf['node']}): training does not apply it")
+        return 1
     return 0
 
 
@@ -164,14 +233,23 @@ def _progress(done: int, total: int, loss: float, started: float) -> None:
 
 
 def cmd_train(args) -> int:
-    from .engine import SpecError, Trainer, load_network, save_network
+    from .engine import SpecError, Trainer
     from .engine.files import write_text_atomic
-    net = load_network(args.network)
+    project, is_project = _load(args.network)
     if args.steps < 0:
         raise SpecError("--steps", f"must be ≥ 0, got {args.steps}")
-    X, T = load_data(net, args.data, args.samples, args.noise, args.seed)
-    trainer = Trainer(net, X, T, optimizer={"name": args.optimizer, "lr": args.lr},
-                      batch_size=args.batch_size, seed=args.seed)
+    if is_project:
+        trainer = _project_trainer(project, args)
+    else:
+        net = project.network()
+        if args.data is None:
+            raise SpecError("--data", "needed for a network file (a project file brings its own data)")
+        seed = 0 if args.seed is None else args.seed
+        X, T = load_data(net, args.data, args.samples, args.noise, seed)
+        trainer = Trainer(net, X, T, optimizer={"name": args.optimizer or "sgd",
+                                                "lr": 0.1 if args.lr is None else args.lr},
+                          batch_size=args.batch_size, seed=seed)
+    net = trainer.net
     out = args.out or os.path.splitext(os.path.basename(args.network))[0] + "-run"
     os.makedirs(out, exist_ok=True)
     layers = len(net.spec.layers)
@@ -191,8 +269,10 @@ def cmd_train(args) -> int:
         if rec["nonfinite"]:
             nf = rec["nonfinite"]
             print(f"\nstopped at step {rec['step']}: the {nf['phase']} pass went non-finite first at "
-                  f"node {nf['node']} ({nf['op']}); try a lower learning rate or gradient clipping",
-                  file=sys.stderr)
+                  f"node {nf['node']} ({nf['op']}); that update was not applied, and the files hold the "
+                  "weights before it; try a lower learning rate or gradient clipping", file=sys.stderr)
+            break
+        if trainer.stopped:
             break
         if show and (k % 200 == 0 or k == args.steps - 1):
             _progress(k + 1, args.steps, rec["loss"], started)
@@ -204,15 +284,46 @@ def cmd_train(args) -> int:
     writer.writerow(header)
     writer.writerows(rows)
     write_text_atomic(os.path.join(out, "history.csv"), buf.getvalue())
+    import numpy as np
+    if not np.isfinite(net.flat).all():  # pragma: no cover - the trainer never applies such an update
+        raise SpecError("network", "non-finite weights are never written")
+    from .engine import save_network
     save_network(net, os.path.join(out, "network.json"))
+    if is_project:
+        from .session.project import Project
+        trained = Project(net.to_dict(), project.data, project.training, project.view)
+        trained.save(os.path.join(out, "project.json"))
     summary = {"steps": trainer.steps, "epochs": trainer.epoch,
                "final_loss": None if last is None else last["loss"],
                "diverged": trainer.diverged}
     write_text_atomic(os.path.join(out, "summary.json"), json.dumps(summary, indent=1) + "\n")
     loss_text = "n/a" if last is None else f"{last['loss']:.9g}"
+    extra = f", {out}/project.json" if is_project else ""
     print(f"trained {trainer.steps} steps ({trainer.epoch} epochs), final loss {loss_text}; "
-          f"wrote {out}/history.csv and {out}/network.json")
+          f"wrote {out}/history.csv, {out}/network.json{extra}")
     return 1 if trainer.diverged else 0
+
+
+def _project_trainer(project, args):
+    """The trainer the app trains this project with; explicit options override its settings."""
+    from .session import data as data_mod
+    from .session.training import TrainingSession
+    t = dict(project.training)
+    if args.optimizer is not None:
+        t["optimizer"] = {"name": args.optimizer, "lr": t["optimizer"]["lr"] if args.lr is None else args.lr}
+    elif args.lr is not None:
+        t["optimizer"] = {**t["optimizer"], "lr": args.lr}
+    if args.batch_size is not None:
+        t["batch_size"] = args.batch_size
+    if args.seed is not None:
+        t["seed"] = args.seed
+    project = project.with_training(t)
+    if args.data is not None:
+        net = project.network()
+        X, T = load_data(net, args.data, args.samples, args.noise, t["seed"])
+        project = project.with_data(data_mod.normalise({"kind": "samples", "X": X.tolist(), "T": T.tolist(),
+                                                        "source": args.data}))
+    return TrainingSession(project).trainer
 
 
 def cmd_gradcheck(args) -> int:

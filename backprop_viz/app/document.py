@@ -37,6 +37,10 @@ class Document(QObject):
         self.selection = None
         self.undo_stack = QUndoStack(self)
         self._trace = None
+        # Every change counts up: a walk or an export made at another version is out of date.
+        self.version = 0
+        # Where the weights come from, as the walk's header says it.
+        self.weights_origin = "initial"
         # Which parts the last change touched ({"network", "data", "training", "view"});
         # panels skip work that the change cannot affect.
         self.last_change = {"network", "data", "training", "view"}
@@ -54,12 +58,18 @@ class Document(QObject):
     def title(self) -> str:
         return os.path.basename(self.path) if self.path else "Untitled"
 
-    def _set(self, project: Project) -> None:
+    def _set(self, project: Project, origin: str | None = None) -> None:
         old = self.project
         self.last_change = {part for part, a, b in (
             ("network", old.network_spec, project.network_spec), ("data", old.data, project.data),
             ("training", old.training, project.training), ("view", old.view, project.view)) if a != b}
         self.project = project
+        if self.last_change - {"view"}:
+            self.version += 1
+        if origin is not None:
+            self.weights_origin = origin
+        elif "network" in self.last_change and old.network_spec["layers"] != project.network_spec["layers"]:
+            self.weights_origin = "as edited"
         if self.last_change & {"network", "data"}:
             self._trace = None
         self.projectChanged.emit()
@@ -74,13 +84,20 @@ class Document(QObject):
             return
         self.undo_stack.push(ProjectCommand(self, self.project, project, text))
 
-    def replace_weights(self, network_spec: dict) -> None:
+    def replace_weights(self, network_spec: dict, origin: str | None = None) -> None:
         """New weights from training: not an edit, but the document changed."""
         self.project = self.project.with_network(network_spec)
         self._trace = None
+        self.version += 1
+        if origin is not None:
+            self.weights_origin = origin
         self.last_change = {"network"}
         self.mark_modified()
         self.projectChanged.emit()
+
+    def set_run_weights(self, network_spec: dict, origin: str) -> None:
+        """Undo or redo of a stretch of training: the project as it was, from the undo stack."""
+        self._set(self.project.with_network(network_spec), origin)
 
     def select(self, selection) -> None:
         self.selection = selection

@@ -88,6 +88,8 @@ class MainWindow(QMainWindow):
         self.data_panel = DataPanel(self.doc)
         self._dock("data", "Data", self.data_panel, Qt.DockWidgetArea.LeftDockWidgetArea, scroll=False)
         self.stepper_panel = StepperPanel(self.doc)
+        self.stepper_panel.runner = self.training
+        self.stepper_panel.rebuild()
         self._dock("stepper", "Computational graph and stepper", self.stepper_panel,
                    Qt.DockWidgetArea.BottomDockWidgetArea)
         self.plots = PlotsPanel()
@@ -137,7 +139,7 @@ class MainWindow(QMainWindow):
     def _training_state(self, state: str) -> None:
         running = state == RUNNING
         self.editor.locked_reason = "pause training to change the network" if running else None
-        self.stepper_panel.frozen = running
+        self.stepper_panel.set_frozen(running)
         self.act_train.setText("&Pause" if running else "&Train")
         ic = icon("fa6s.pause" if running else "fa6s.play")
         if ic is not None:
@@ -154,19 +156,32 @@ class MainWindow(QMainWindow):
 
     def walk_next_update(self) -> None:
         """The stepper walks exactly the update training would make next."""
-        self._walk("next")
+        self.training.pause()
+        panel = self.stepper_panel
+        panel.typed_x.clear()
+        panel.typed_t.clear()
+        # The whole update first (a batch at layer level); unticking walks one of its samples.
+        n = len(self.doc.project.arrays()[0])
+        bs = self.doc.project.training["batch_size"]
+        panel.batch.blockSignals(True)
+        panel.batch.setChecked(min(n, bs or n) > 1)
+        panel.batch.blockSignals(False)
+        panel._restart_next = True
+        panel.rebuild()
+        self._show_stepper()
 
     def open_diverged_step(self) -> None:
         """The stepper walks the step that went non-finite."""
-        self._walk("last")
-
-    def _walk(self, which: str) -> None:
         try:
-            net, X, T = self.training.batch(which)
+            net, X, T = self.training.batch("last")
         except SpecError as exc:
             self._training_failed(str(exc))
             return
-        self.stepper_panel.show_training_step(net, X, T)
+        self.stepper_panel.show_training_step(
+            net, X, T, f"update {self.training.steps + 1:,}, which went non-finite (training did not apply it)")
+        self._show_stepper()
+
+    def _show_stepper(self) -> None:
         self.docks["stepper"].show()
         self.docks["stepper"].raise_()
 
@@ -221,8 +236,8 @@ class MainWindow(QMainWindow):
         self.act_export = self._action("&Export network file…", self.export_network, "Ctrl+E",
                                        "fa6s.file-export")
         self.act_quit = self._action("&Quit", self.close, K.Quit)
-        self.act_undo = self._action("&Undo", lambda: self.doc.undo_stack.undo(), K.Undo, "fa6s.rotate-left")
-        self.act_redo = self._action("&Redo", lambda: self.doc.undo_stack.redo(), K.Redo, "fa6s.rotate-right")
+        self.act_undo = self._action("&Undo", lambda: self._history_move("undo"), K.Undo, "fa6s.rotate-left")
+        self.act_redo = self._action("&Redo", lambda: self._history_move("redo"), K.Redo, "fa6s.rotate-right")
         self._rebind_undo()
         self.act_zoom_in = self._action("Zoom &in", lambda: self.canvas.zoom(1.25), K.ZoomIn,
                                         "fa6s.magnifying-glass-plus")
@@ -248,6 +263,12 @@ class MainWindow(QMainWindow):
         stack.redoTextChanged.connect(self._redo_text)
         self.act_undo.setEnabled(stack.canUndo())
         self.act_redo.setEnabled(stack.canRedo())
+
+    def _history_move(self, which: str) -> None:
+        # Pausing first closes the running stretch of training as its own entry,
+        # so Undo while training takes back exactly that stretch.
+        self.training.pause()
+        getattr(self.doc.undo_stack, which)()
 
     def _undo_text(self, text: str) -> None:
         self.act_undo.setText(f"&Undo {text}".strip())

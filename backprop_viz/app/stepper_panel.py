@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QLabel, QLi
 from ..engine import NeuronViewUnavailable, SpecError
 from ..session.stepper import BACKWARD, FORWARD, LAYER, LOSS_AFTER, NEURON, UPDATE, Stepper
 from ..session.edits import weight_key
+from ..session.walk import WHOLE, WalkSource, local_plan
 from .document import Document
 from .formula_panel import FormulaPanel
 from .graph_view import GraphView
@@ -31,8 +32,12 @@ class StepperPanel(QWidget):
         self.doc = doc
         self.stepper: Stepper | None = None
         self.level = "auto"
-        self.override_network = None    # weights of a paused training step
+        # Where walks come from: the training controller (the run's own next update) or,
+        # for a panel on its own, a run freshly loaded from the project.
+        self.runner = None
         self.frozen = False             # while training runs, the walk is not rebuilt
+        self.built_version = -1         # the document version the walk was made from
+        self.special = None             # a walk that is not the next update (a step that went non-finite)
         self._linking = False
         self._restart_next = False
         self.play_timer = QTimer(self)
@@ -44,10 +49,14 @@ class StepperPanel(QWidget):
         layout.addLayout(self._sample_row())
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         mono.setPointSizeF(max(mono.pointSizeF(), 10))
+        self.walk_header = QLabel()
+        self.walk_header.setObjectName("walkHeader")
+        self.walk_header.setWordWrap(True)
         self.phase_label = QLabel()
         bold = QFont()
         bold.setBold(True)
         self.phase_label.setFont(bold)
+        layout.addWidget(self.walk_header)
         self.step_text = QPlainTextEdit()
         self.step_text.setObjectName("stepText")
         self.step_text.setReadOnly(True)
@@ -171,9 +180,11 @@ class StepperPanel(QWidget):
         self.sample = QSpinBox()
         self.sample.setObjectName("sampleSpin")
         self.sample.setMinimum(1)
+        self.sample.setToolTip("Which sample of the next update's batch the walk follows")
         self.sample.valueChanged.connect(lambda _: self.rebuild())
         row.addWidget(self.sample)
-        self.batch = QCheckBox("whole training set (layer level)")
+        self.batch = QCheckBox("whole batch (layer level)")
+        self.batch.setToolTip("Walk every sample of the next update's batch at once (layer level)")
         self.batch.setObjectName("batchCheck")
         self.batch.toggled.connect(lambda _: self.rebuild())
         row.addWidget(self.batch)
@@ -209,43 +220,75 @@ class StepperPanel(QWidget):
             raise SpecError("typed targets", "enter numbers separated by commas")
         return np.array([xs]), np.array([ts])
 
-    def batch_data(self):
-        X, T, _, _ = self.doc.project.arrays()
+    def _plan(self, X=None, T=None):
+        if self.runner is not None:
+            return self.runner.plan(X, T)
+        return local_plan(self.doc.project, 0, 0, X, T)
+
+    def walk_source(self) -> WalkSource:
+        """What to walk now: the run's next update (a sample of its batch, or all of it),
+        or the optimizer's update for typed samples."""
         typed = self._typed()
         if typed is not None:
-            return typed
-        self.sample.setMaximum(len(X))
-        if self.batch.isChecked():
-            return X, T
-        i = self.sample.value() - 1
-        return X[i:i + 1], T[i:i + 1]
+            plan = self._plan(*typed)
+            return WalkSource(plan, self.doc.weights_origin, 0, self.doc.version, typed=True)
+        plan = self._plan()
+        n = plan.X.shape[0]
+        self.sample.blockSignals(True)
+        self.sample.setMaximum(n)
+        self.sample.blockSignals(False)
+        self.sample.setEnabled(not self.batch.isChecked() and n > 1)
+        sample = WHOLE if self.batch.isChecked() else min(self.sample.value(), n) - 1
+        return WalkSource(plan, self.doc.weights_origin, sample, self.doc.version)
+
+    def batch_data(self):
+        """(X, T) the walk traces."""
+        return self.walk_source().samples()
 
     def lr(self) -> float:
         return float(self.doc.project.training["optimizer"]["lr"])
 
+    @property
+    def stale(self) -> bool:
+        """The walk shows a state of the project that is no longer there."""
+        return self.stepper is None or self.built_version != self.doc.version
+
+    def current_stepper(self) -> Stepper | None:
+        """The walk, rebuilt first if the project changed since it was made (for exports)."""
+        if self.stale and not self.frozen:
+            self.rebuild()
+        return None if self.stale else self.stepper
+
     def rebuild(self) -> None:
         if self.frozen:
+            self._show_stale()
             return
         self.play_timer.stop()
         self.play_act.setChecked(False)
         old = self.stepper
+        self.special = None
         try:
-            X, T = self.batch_data()
-            net = self.override_network or self.doc.project.network()
-            level = self.level if not self.batch.isChecked() else LAYER
+            src = self.walk_source()
+            X, T = src.samples()
+            net = self.doc.project.network()
+            for pu in src.plan.params:
+                net.params[pu.name][...] = pu.old
+            level = self.level if src.sample != WHOLE else LAYER
             try:
-                st = Stepper(net, X, T, lr=self.lr(), level=level)
+                st = Stepper(net, X, T, level=level, plan=src.plan, source=src)
             except NeuronViewUnavailable:
-                st = Stepper(net, X, T, lr=self.lr(), level=LAYER)
+                st = Stepper(net, X, T, level=LAYER, plan=src.plan, source=src)
             self.sample_error.setText("")
         except SpecError as exc:
             self.sample_error.setText(str(exc))
+            self._show_stale()
             return
         if self._restart_next:
             self._restart_next = False
         elif old is not None and old.level == st.level and len(old.steps) == len(st.steps):
             st.position = old.position   # an edited weight: keep the place in the walk
         self.stepper = st
+        self.built_version = self.doc.version
         self.fold.setEnabled(st.network.recurrent)
         self.level_neuron.setEnabled(st.neuron_available)
         self.level_neuron.setToolTip("" if st.neuron_available else st.neuron_problem or "")
@@ -254,30 +297,39 @@ class StepperPanel(QWidget):
         self.formula.show_node(st, None)
         self._update()
 
+    def _show_stale(self) -> None:
+        if self.stepper is None or not self.stale:
+            return
+        why = ("training is running: this walk is of the weights before it; it is rebuilt when training "
+               "pauses" if self.frozen else "the project changed since this walk was made")
+        self.walk_header.setText(f"<b>Out of date</b> — {why}.")
+        self.walk_header.setStyleSheet("color: #c0392b;")
+
     def _project_changed(self) -> None:
-        lr_changed = self.doc.changed("training") and self.stepper is not None and \
-            self.stepper.trace.lr != self.lr()
-        if self.doc.changed("network", "data") or lr_changed:
+        if self.stale:
             self.rebuild()
         elif self.doc.changed("view"):
             self._update()
 
-    def show_training_step(self, net, X, T) -> None:
-        """Walk exactly this step's weights and batch (training paused)."""
-        self.override_network = net
-        was = self.batch.isChecked()
+    def set_frozen(self, frozen: bool) -> None:
+        self.frozen = frozen
+        if frozen:
+            self.play_timer.stop()
+        elif self.stale:
+            self.rebuild()
+
+    def show_training_step(self, net, X, T, title: str = "") -> None:
+        """Walk a given step's weights and batch (e.g. the update that went non-finite)."""
         self.batch.blockSignals(True)
         self.batch.setChecked(X.shape[0] > 1)
         self.batch.blockSignals(False)
+        level = LAYER if X.shape[0] > 1 else self.level
         try:
-            level = LAYER if X.shape[0] > 1 else self.level
-            try:
-                self.stepper = Stepper(net, X, T, lr=self.lr(), level=level)
-            except NeuronViewUnavailable:
-                self.stepper = Stepper(net, X, T, lr=self.lr(), level=LAYER)
-        finally:
-            if X.shape[0] <= 1:
-                self.batch.setChecked(was)
+            self.stepper = Stepper(net, X, T, lr=self.lr(), level=level)
+        except NeuronViewUnavailable:
+            self.stepper = Stepper(net, X, T, lr=self.lr(), level=LAYER)
+        self.built_version = self.doc.version
+        self.special = title or "a given step"
         self.graph.set_stepper(self.stepper)
         self.formula.show_node(self.stepper, None)
         self._update()
@@ -315,25 +367,39 @@ class StepperPanel(QWidget):
             self._after_move()
 
     def apply_update(self):
-        """Show the update steps, then write the new weights into the network (undoable)."""
+        """Show the update steps, then make that update: the run's next update is made by
+        training itself (so walking and training stay one run); an update from typed
+        samples is an undoable edit of the weights."""
         st = self.stepper
         if st is None:
             return
         st.run_updates()
         self._after_move()
-        spec = st.network.copy()
-        for name, value in st.updated_parameters().items():
-            spec.params[name][...] = value
-        self.override_network = None
-        new_loss = st.trace.loss_after
-        self._restart_next = True
-        self.doc.apply(self.doc.project.with_network(spec.to_dict()), "Apply update")
         digits = self.doc.project.view.get("digits", 9)
         from ..engine.formatting import fmt
+        src = st.source
+        new_loss, old_loss = st.trace.loss_after, st.trace.loss
+        self._restart_next = True
+        if src is not None and not src.typed and self.runner is not None:
+            expected = src.plan.new_parameters
+            self.runner.step_once()
+            params = self.doc.project.network().params
+            same = all(np.array_equal(params[k], v) for k, v in expected.items())
+            note = ("Training made exactly this update" if same else
+                    "Training's update differs from the walk's: please report this")
+            text = (f"{note} (update {src.plan.step:,} of the run). The loss on the walked samples is now "
+                    f"{fmt(new_loss, digits)} (was {fmt(old_loss, digits)}).\n"
+                    "Press Step to walk the next update.")
+        else:
+            spec = st.network.copy()
+            for name, value in st.updated_parameters().items():
+                spec.params[name][...] = value
+            self.doc.apply(self.doc.project.with_network(spec.to_dict()), "Apply update")
+            text = (f"The network now has the updated weights; the loss on this sample is "
+                    f"{fmt(new_loss, digits)} (was {fmt(old_loss, digits)}).\n"
+                    "Press Step to walk the pass again with the new weights.")
         self.phase_label.setText("Update applied")
-        self.step_text.setPlainText(f"The network now has the updated weights; the loss on this sample is "
-                                    f"{fmt(new_loss, digits)} (was {fmt(st.trace.loss, digits)}).\n"
-                                    "Press Step to walk the pass again with the new weights.")
+        self.step_text.setPlainText(text)
         self.updateApplied.emit()
 
     def toggle_play(self, on: bool):
@@ -375,6 +441,15 @@ class StepperPanel(QWidget):
             self.digits.setValue(digits)
             self.digits.blockSignals(False)
         total = len(st.steps)
+        level_name = "neuron" if st.level == NEURON else "layer"
+        if self.stale and self.special is None:
+            self._show_stale()
+        else:
+            self.walk_header.setStyleSheet("")
+            if st.source is not None:
+                self.walk_header.setText(f"Walk of {st.source.header(level_name)}")
+            else:
+                self.walk_header.setText(f"Walk of {self.special or 'the network as it is'} · {level_name} level")
         self.phase_label.setText(f"{PHASE_NAMES[st.phase]} — step {st.position + 1} of {total}"
                                  f" ({'neuron' if st.level == NEURON else 'layer'} level)")
         self.step_text.setPlainText(st.describe(digits=self.doc.project.view.get("digits", 9)))

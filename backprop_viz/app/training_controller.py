@@ -10,21 +10,56 @@ messages answered within a few milliseconds.
 
 from __future__ import annotations
 
+import copy
 import multiprocessing
 import time
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QSocketNotifier, Signal
+from PySide6.QtGui import QUndoCommand
 
 from ..engine import Network, SpecError
 from ..session import edits
 from ..session.history import History
 from ..session.training import live_changes
 from ..session.training_process import child_main
+from ..session.walk import local_plan
 from .document import Document
 
 IDLE, RUNNING, PAUSED, DIVERGED, STOPPED = "idle", "running", "paused", "diverged", "stopped"
 REPLY_TIMEOUT_S = 10.0
 JOIN_TIMEOUT_S = 5.0
+
+
+@dataclass
+class RunState:
+    """Where a run stood: enough to put the window back there on undo or redo."""
+
+    network_spec: dict
+    steps: int
+    epoch: int
+    history: History
+    last_snapshot: object
+    diverged: dict | None
+    origin: str
+
+
+class TrainCommand(QUndoCommand):
+    """A stretch of training as one entry in the undo history."""
+
+    def __init__(self, controller: "TrainingController", before: RunState, after: RunState, text: str):
+        super().__init__(text)
+        self.controller, self.before, self.after = controller, before, after
+        self._pushed = False
+
+    def redo(self):
+        if not self._pushed:      # pushing: the window is already there
+            self._pushed = True
+            return
+        self.controller.restore_run(self.after)
+
+    def undo(self):
+        self.controller.restore_run(self.before)
 
 
 class TrainingController(QObject):
@@ -48,7 +83,9 @@ class TrainingController(QObject):
         self.diverged = None
         self.last_snapshot = None
         self._syncing = False
+        self._adopting = False       # the document is taking on the process's weights
         self._seen = []
+        self._stretch: RunState | None = None    # the run before the current stretch of training
         self.history = None
         self._new_history()
         doc.projectChanged.connect(self._project_changed)
@@ -169,9 +206,29 @@ class TrainingController(QObject):
 
     def _process_died(self) -> None:
         self._close_pipe()
+        if self.proc is not None:
+            self.proc.join(JOIN_TIMEOUT_S)
+            self.proc = None
         if self.state == RUNNING:
             self._set_state(PAUSED)
-        self.failed.emit("the training process ended unexpectedly; Train starts a new one")
+        snap = self.last_snapshot
+        start = self._stretch.steps if self._stretch is not None else self.steps
+        if snap is not None and snap.step > start:
+            # Snapshots carry the weights: keep the last that arrived.
+            net = Network.from_dict(self.current_spec or self.doc.project.network_spec)
+            for name, value in snap.params.items():
+                net.params[name][...] = value
+            self.current_spec = net.to_dict()
+            self.steps, self.epoch = snap.step, snap.epoch
+            self._sync_document()
+            kept = (f"the weights of update {snap.step:,}, the last the window received, are kept "
+                    f"({snap.step - start:,} updates of this stretch); later updates were lost. "
+                    "Train continues from the kept weights in a new training process")
+        else:
+            self._stretch = None
+            kept = "no update of this stretch had reached the window, so the weights are those before it; " \
+                   "Train starts a new training process"
+        self.failed.emit(f"the training process ended unexpectedly: {kept}.")
 
     def _close_pipe(self) -> None:
         if self.notifier is not None:
@@ -192,6 +249,7 @@ class TrainingController(QObject):
         except SpecError as exc:
             self.failed.emit(str(exc))
             return False
+        self._begin_stretch()
         self._send("train")
         self._set_state(RUNNING)
         return True
@@ -216,6 +274,7 @@ class TrainingController(QObject):
             return
         try:
             self._ensure_loaded()
+            self._begin_stretch()
             self._send(*msg)
             _, reason = self._wait_for("ended")
         except SpecError as exc:
@@ -239,6 +298,44 @@ class TrainingController(QObject):
         self._seen.clear()
         return Network.from_dict(reply["network"]), reply["X"], reply["T"]
 
+    def plan(self, X=None, T=None):
+        """The run's next update as an UpdatePlan (or, with X and T, the update the
+        optimizer would make from those samples): from the training process when it
+        holds this project's run, else from the same run loaded afresh."""
+        self.pause()
+        alive = self.proc is not None and self.proc.is_alive() and self.conn is not None
+        if alive and (self.loaded_project is self.doc.project or self._adopting):
+            self._send("preview", X, T)
+            return self._wait_for("plan")[1]
+        return local_plan(self.doc.project, self.steps, self.epoch, X, T)
+
+    # -- training in the undo history ---------------------------------------------------------
+    def _run_state(self, spec: dict, origin: str) -> RunState:
+        return RunState(spec, self.steps, self.epoch, copy.deepcopy(self.history), self.last_snapshot,
+                        self.diverged, origin)
+
+    def _begin_stretch(self) -> None:
+        if self._stretch is None:
+            self._stretch = self._run_state(self.doc.project.network_spec, self.doc.weights_origin)
+
+    def restore_run(self, state: RunState) -> None:
+        """Undo/redo of a stretch of training: weights, counters, history and plots as they were."""
+        self.pause()
+        self.steps, self.epoch, self.diverged = state.steps, state.epoch, state.diverged
+        self.last_snapshot = state.last_snapshot
+        self.history = copy.deepcopy(state.history)
+        self._stretch = None
+        self.loaded_project = None      # the process reloads this state before training again
+        self._syncing = True
+        try:
+            self.doc.set_run_weights(state.network_spec, state.origin)
+        finally:
+            self._syncing = False
+        self.current_spec = self.doc.project.network_spec
+        spec = self.doc.project.network_spec
+        self.historyReset.emit(self.history, [layer.activation for layer in Network.from_dict(spec).spec.layers])
+        self._set_state(IDLE if self.steps == 0 else PAUSED)
+
     def reset(self) -> None:
         """Stop, re-initialise the weights from the seed, and clear the run."""
         self.pause()
@@ -246,9 +343,11 @@ class TrainingController(QObject):
         self.steps = self.epoch = 0
         self.diverged = None
         self.last_snapshot = None
+        self._stretch = None
         self._syncing = True
         try:
             self.doc.apply(self.doc.project.with_network(spec), "Reset weights")
+            self.doc.weights_origin = "initial"
         finally:
             self._syncing = False
         self.loaded_project = None
@@ -275,15 +374,25 @@ class TrainingController(QObject):
 
     # -- the document ----------------------------------------------------------------------------
     def _sync_document(self) -> None:
-        """The weights training reached become the document's (not an undoable edit)."""
+        """The weights training reached become the document's, as one undoable entry per stretch."""
         if self.current_spec is None or self.state == RUNNING:
             return
-        self._syncing = True
+        before = self._stretch
+        self._syncing = self._adopting = True
         try:
-            self.doc.replace_weights(self.current_spec)
+            if before is not None and self.steps != before.steps:
+                self._stretch = None
+                origin = f"after update {self.steps:,}"
+                self.doc.set_run_weights(self.current_spec, origin)
+                n = self.steps - before.steps
+                after = self._run_state(self.doc.project.network_spec, origin)
+                self.doc.undo_stack.push(TrainCommand(self, before, after,
+                                                      f"Train {n:,} update{'s' if n != 1 else ''}"))
+            elif self.current_spec != self.doc.project.network_spec:
+                self.doc.replace_weights(self.current_spec)
             self.loaded_project = self.doc.project
         finally:
-            self._syncing = False
+            self._syncing = self._adopting = False
 
     def _project_changed(self) -> None:
         if self._syncing or self.loaded_project is None:

@@ -66,6 +66,7 @@ class NUpdate:
     grad: float
     lr: float
     new: float
+    detail: object = None    # the optimizer's update of this element (ParamUpdate), if any
 
 
 @dataclass
@@ -79,6 +80,7 @@ class NeuronView:
     root: int
     consumers: dict[int, list[int]]
     by_label: dict[str, int]
+    plan: object = None     # the trace's UpdatePlan, if any
 
     def node(self, label: str) -> NNode:
         return self.nodes[self.by_label[label]]
@@ -101,6 +103,9 @@ class NeuronView:
 
     def update_text(self, u: NUpdate, digits: int = 9) -> str:
         label = self.nodes[u.node].label
+        if u.detail is not None and self.plan is not None:
+            from .update_text import update_lines
+            return "\n".join(update_lines(self.plan, u.detail, label, digits))
         return (f"{label} ← {fmt(u.old, digits)} − {fmt(u.lr, digits)} · "
                 f"{fmt_signed_term(u.grad, digits)} = {fmt(u.new, digits)}")
 
@@ -313,10 +318,13 @@ def _neuron_view(tr: Trace, max_nodes: int) -> NeuronView:
         if n.param is not None and n.grad is not None:
             name, idx = n.param
             upd = next(u for u in tr.updates if u.param == name)
-            updates.append(NUpdate(n.id, n.value, n.grad, tr.lr, float(upd.new[idx])))
+            detail = upd.detail.element(idx) if upd.detail is not None else None
+            # With a plan the update uses the batch's gradient, which may cover more samples.
+            grad = float(detail.used) if detail is not None else n.grad
+            updates.append(NUpdate(n.id, n.value, grad, tr.lr, float(upd.new[idx]), detail))
     forward = [n.id for n in nodes if n.inputs]
     return NeuronView(nodes, forward, events, updates, tr.loss, tr.loss_after, root, consumers,
-                      {n.label: n.id for n in nodes})
+                      {n.label: n.id for n in nodes}, tr.plan)
 
 
 def _local_derivatives(nodes, tr, spec, loss_id) -> dict[tuple[int, int], float]:

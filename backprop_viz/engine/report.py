@@ -33,11 +33,19 @@ def neuron_report(view: NeuronView, digits: int = 9) -> list[str]:
         lines.append(f"  {view.chain_text(n.id, digits)}")
     if len(params) > 40:
         lines.append(f"  … {len(params) - 40} more parameters")
-    lines += ["", f"Update (gradient descent, learning rate {fmt(view.updates[0].lr if view.updates else 0)})"]
-    lines += [f"  {view.update_text(u, digits)}" for u in view.updates]
+    lines += [""] + update_heading(view.plan, view.updates[0].lr if view.updates else 0, digits)
+    for u in view.updates:
+        lines += [f"  {line}" for line in view.update_text(u, digits).split("\n")]
     lines += ["", f"Loss before the update: {fmt(view.loss, digits)}",
               f"Loss after the update:  {fmt(view.loss_after, digits)}"]
     return lines
+
+
+def update_heading(plan, lr: float, digits: int = 9) -> list[str]:
+    if plan is None:
+        return [f"Update (gradient descent, learning rate {fmt(lr)})"]
+    from .update_text import plan_lines
+    return [f"Update {plan.step:,} (the optimizer's own rule)"] + [f"  {line}" for line in plan_lines(plan, digits)]
 
 
 def layer_report(tr: Trace, digits: int = 9) -> list[str]:
@@ -58,10 +66,14 @@ def layer_report(tr: Trace, digits: int = 9) -> list[str]:
             local = "—" if t.local is None else fmt_array(t.local, digits)
             lines.append(f"      from {name[t.consumer]}: upstream {fmt_array(t.upstream, digits)}"
                          f" · local {local} → {fmt_array(t.product, digits)}")
-    lines += ["", f"Update (gradient descent, learning rate {fmt(tr.lr)})"]
+    lines += [""] + update_heading(tr.plan, tr.lr, digits)
     for u in tr.updates:
-        lines.append(f"  {u.param} ← {fmt_array(u.old, digits)} − {fmt(u.lr)} · {fmt_array(u.grad, digits)}"
-                     f" = {fmt_array(u.new, digits)}")
+        if u.detail is not None and tr.plan is not None:
+            from .update_text import update_lines
+            lines += [f"  {line}" for line in update_lines(tr.plan, u.detail, u.param, digits)]
+        else:
+            lines.append(f"  {u.param} ← {fmt_array(u.old, digits)} − {fmt(u.lr)} · {fmt_array(u.grad, digits)}"
+                         f" = {fmt_array(u.new, digits)}")
     lines += ["", f"Loss before the update: {fmt(tr.loss, digits)}",
               f"Loss after the update:  {fmt(tr.loss_after, digits)}"]
     return lines

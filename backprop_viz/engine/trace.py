@@ -16,6 +16,7 @@ import numpy as np
 
 from .graph import CONST, INPUT, PARAM
 from .network import Network, Pass
+from .update_plan import ParamUpdate, UpdatePlan
 
 
 @dataclass
@@ -70,6 +71,7 @@ class Update:
     grad: np.ndarray
     lr: float
     new: np.ndarray
+    detail: ParamUpdate | None = None    # the optimizer's own update, when the walk has a plan
 
 
 @dataclass
@@ -85,6 +87,7 @@ class Trace:
     lr: float
     loss_after: float
     by_name: dict[str, int] = field(default_factory=dict)
+    plan: UpdatePlan | None = None      # the real optimizer step (None: plain gradient descent)
 
     def node(self, name: str) -> TraceNode:
         return self.nodes[self.by_name[name]]
@@ -106,13 +109,15 @@ class Trace:
         return self.node(param).grad
 
 
-def trace(net: Network, X, T, lr: float = 0.01, rng=None) -> Trace:
+def trace(net: Network, X, T, lr: float = 0.01, rng=None, plan: UpdatePlan | None = None) -> Trace:
+    """With ``plan`` (see :mod:`.update_plan`) the update phase is that real
+    optimizer step; without, plain gradient descent with ``lr``."""
     # A diverging network is worth walking too: overflow shows as ∞/NaN, not as warnings.
     with np.errstate(all="ignore"):
-        return _trace(net, X, T, lr, rng)
+        return _trace(net, X, T, lr, rng, plan)
 
 
-def _trace(net: Network, X, T, lr: float, rng) -> Trace:
+def _trace(net: Network, X, T, lr: float, rng, plan: UpdatePlan | None) -> Trace:
     work = net.copy()  # running statistics must not move: tracing is looking
     X = work.check_inputs(X)
     T = work.check_targets(T, X.shape[0])
@@ -143,13 +148,19 @@ def _trace(net: Network, X, T, lr: float, rng) -> Trace:
                 if order[i].needs_grad and order[i].grad is not None]
     updates = []
     after = net.copy()
-    for name, pnode in result.params.items():
-        grad = pnode.grad if pnode.grad is not None else np.zeros_like(pnode.value)
-        new = pnode.value - lr * grad
-        updates.append(Update(name, pnode.value.copy(), grad, lr, new))
-        after.params[name][...] = new
+    if plan is not None:
+        lr = plan.lr
+        for pu in plan.params:
+            updates.append(Update(pu.name, pu.old.copy(), pu.used, lr, pu.new.copy(), pu))
+            after.params[pu.name][...] = pu.new
+    else:
+        for name, pnode in result.params.items():
+            grad = pnode.grad if pnode.grad is not None else np.zeros_like(pnode.value)
+            new = pnode.value - lr * grad
+            updates.append(Update(name, pnode.value.copy(), grad, lr, new))
+            after.params[name][...] = new
     loss_after = float(after.build(X, T, training=True, update_stats=False, checked=True,
                                    topo=False).loss.value)
-    out = Trace(net, X, T, nodes, forward, backward, float(root.value), updates, lr, loss_after)
+    out = Trace(net, X, T, nodes, forward, backward, float(root.value), updates, lr, loss_after, plan=plan)
     out.by_name = {n.name: n.id for n in nodes}
     return out

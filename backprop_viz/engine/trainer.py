@@ -84,6 +84,8 @@ class Trainer:
         self.diverged = None         # first non-finite report
         self.last_pass = None        # the graph of the last step, for inspection
         self.last_batch = None       # (X, T) of the last step
+        self.last_rows = None        # rows of the training set in the last step's batch
+        self.last_update = None      # what the last applied update did (see update_plan)
         self._layer_weights = [net.params[n] for n in net.weight_names]
 
     # -- settings that may change between steps ------------------------------
@@ -96,6 +98,11 @@ class Trainer:
         lr = _optional_positive(lr, "lr")
         self.base_lr = lr
         self.optimizer.lr = scheduled_lr(self.schedule, lr, self.epoch)
+
+    def resume_at(self, steps: int, epoch: int) -> None:
+        """Carry on a run at this point (a reloaded project): counters and scheduled rate."""
+        self.steps, self.epoch = int(steps), int(epoch)
+        self.optimizer.lr = scheduled_lr(self.schedule, self.base_lr, self.epoch)
 
     @property
     def n_train(self) -> int:
@@ -111,28 +118,36 @@ class Trainer:
     def _next_batch(self):
         n = self.n_train
         if self.batch_size is None or self.batch_size >= n:
+            self.last_rows = None
             return self.X, self.T, True
         if self._cursor == 0 and not self._perm_ready:
             self._perm = self._batch_rng.permutation(n) if self.shuffle else np.arange(n)
         self._perm_ready = False
         idx = self._perm[self._cursor:self._cursor + self.batch_size]
+        self.last_rows = idx
         self._cursor += self.batch_size
         end = self._cursor >= n
         if end:
             self._cursor = 0
         return self.X[idx], self.T[idx], end
 
-    def peek_batch(self):
-        """(X, T) the next step will use, without advancing."""
+    def peek_rows(self):
+        """Rows of the training set the next step will use (None: all of them, in order)."""
         n = self.n_train
         if self.batch_size is None or self.batch_size >= n:
-            return self.X, self.T
-        if self._cursor == 0:
+            return None
+        if self._cursor == 0 and not self._perm_ready:
             # The next permutation is not drawn yet: draw it now and keep it.
             self._perm = self._batch_rng.permutation(n) if self.shuffle else np.arange(n)
             self._perm_ready = True
-        idx = self._perm[self._cursor:self._cursor + self.batch_size]
-        return self.X[idx], self.T[idx]
+        return self._perm[self._cursor:self._cursor + self.batch_size]
+
+    def peek_batch(self):
+        """(X, T) the next step will use, without advancing."""
+        rows = self.peek_rows()
+        if rows is None:
+            return self.X, self.T
+        return self.X[rows], self.T[rows]
 
     # -- one update -----------------------------------------------------------------
     def step(self) -> dict:
@@ -169,6 +184,8 @@ class Trainer:
                 return record
         grad_norm = math.sqrt(sq_total)
         record["grad_norm"] = grad_norm
+        raw = grads
+        coef = None
         if self.clip_grad_norm is not None:
             # torch.nn.utils.clip_grad_norm_: scale by max_norm/(norm+1e-6), capped at 1.
             coef = self.clip_grad_norm / (grad_norm + 1e-6)
@@ -180,7 +197,24 @@ class Trainer:
             grads = {k: np.clip(g, -v, v) for k, g in grads.items()}
         record["grad_norms"] = [_norm(grads[n]) for n in net.weight_names]
         before = [w.copy() for w in self._layer_weights]
-        self.optimizer.step_flat(net.flat, net.flat_gradient(grads))
+        flat_before = net.flat.copy()
+        state_before = _copy_state(self.optimizer.state)
+        with np.errstate(all="ignore"):
+            self.optimizer.step_flat(net.flat, net.flat_gradient(grads))
+        if not np.isfinite(net.flat).all():
+            # Finite gradients, non-finite weights (a huge step): never keep them.
+            net.flat[...] = flat_before
+            self.optimizer.state = state_before
+            self.optimizer.steps -= 1
+            bad = next(n for n, p in net.params.items() if not np.isfinite(p).all())
+            self.diverged = {"step": self.steps, "phase": "update", "node": bad, "op": "update",
+                             "layer": None}
+            record["nonfinite"] = self.diverged
+            record["weight_norms"] = [_norm(w) for w in self._layer_weights]
+            record["update_ratios"] = [0.0] * len(self._layer_weights)
+            return record
+        self.last_update = {"raw": raw, "used": grads, "clip_coef": coef, "grad_norm": grad_norm,
+                            "lr": self.optimizer.lr}
         norms = []
         ratios = []
         for w, old in zip(self._layer_weights, before):
@@ -238,6 +272,11 @@ class Trainer:
             records.append(rec)
             if rec["epoch_end"] or rec["nonfinite"]:
                 return records
+
+
+def _copy_state(state: dict) -> dict:
+    return {k: {n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in d.items()}
+            for k, d in state.items()}
 
 
 def _norm(a) -> float:

@@ -31,9 +31,15 @@ class Step:
 
 
 class Stepper:
-    def __init__(self, net: Network, X, T, lr: float = 0.01, level: str = "auto"):
+    def __init__(self, net: Network, X, T, lr: float = 0.01, level: str = "auto", plan=None, source=None):
         self.network = net
-        self.trace = trace(net, X, T, lr=lr)
+        self.source = source      # a session.walk.WalkSource: what this walk is of
+        rng = None
+        if plan is not None and plan.dropout_rng is not None and np.shape(X) == plan.X.shape:
+            # The same dropout masks as the update itself.
+            import copy
+            rng = copy.deepcopy(plan.dropout_rng)
+        self.trace = trace(net, X, T, lr=lr, rng=rng, plan=plan)
         try:
             self.view = neuron_view(self.trace)
             self.neuron_problem = None
@@ -186,8 +192,20 @@ class Stepper:
         if step.phase == BACKWARD:
             return v.backward_text(v.backward[step.index], digits)
         if step.phase == UPDATE:
-            return v.update_text(v.updates[step.index], digits)
+            return self._plan_intro(step, digits) + v.update_text(v.updates[step.index], digits)
         return self._loss_after_text(digits)
+
+    def _plan_intro(self, step: Step, digits: int) -> str:
+        """The first update step says what holds for all of them (optimizer, rate, clipping)."""
+        plan = self.trace.plan
+        if plan is None or step.index != 0:
+            return ""
+        from ..engine.update_text import plan_lines
+        lines = plan_lines(plan, digits)
+        if plan.X.shape[0] > self.trace.X.shape[0]:
+            lines.append(f"The update uses the gradient of the whole batch ({plan.X.shape[0]} samples), "
+                         "not only this sample's.")
+        return "\n".join(lines) + "\n"
 
     def _describe_layer(self, step: Step, digits: int) -> str:
         tr = self.trace
@@ -212,6 +230,9 @@ class Stepper:
             return "\n".join(lines)
         if step.phase == UPDATE:
             u = tr.updates[step.index]
+            if u.detail is not None and tr.plan is not None:
+                from ..engine.update_text import update_lines
+                return self._plan_intro(step, digits) + "\n".join(update_lines(tr.plan, u.detail, u.param, digits))
             return (f"{u.param} ← {fmt_array(u.old, digits)} − {fmt(u.lr, digits)} · "
                     f"{fmt_array(u.grad, digits)} = {fmt_array(u.new, digits)}")
         return self._loss_after_text(digits)
@@ -309,7 +330,7 @@ def per_sample_contributions(net: Network, X, T, name: str, index: tuple):
         contributions.append(float(g[name][index]) / n)
     w = float(net.params[name][index])
     penalty = 0.0
-    if name.endswith(".weight"):
+    if name in net.penalised_names:
         penalty = l1 * float(np.sign(w)) + 2 * l2 * w
     _, g = net.copy().loss_and_gradients(X, T, rng=np.random.default_rng(0), update_stats=False)
     return contributions, penalty, float(g[name][index])

@@ -7,9 +7,9 @@ runs at full speed on one core while the GUI stays fluid on the other.
 
 To the server: ("load", project_dict, steps, epoch), ("train",), ("stop",),
 ("ack",), ("step", n), ("epoch",), ("set", changes), ("state",),
-("peek", "next" | "last"), ("quit",).
+("peek", "next" | "last"), ("preview", X | None, T | None), ("quit",).
 From the server: ("loaded", info), ("snapshot", Snapshot), ("state", dict),
-("batch", dict), ("ended", reason), ("error", text, details).
+("batch", dict), ("plan", UpdatePlan), ("ended", reason), ("error", text, details).
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class Server:
         if kind == "load":
             _, project_dict, steps, epoch = msg
             self.session = TrainingSession(Project.from_dict(project_dict))
-            self.session.trainer.steps, self.session.trainer.epoch = steps, epoch
+            self.session.trainer.resume_at(steps, epoch)
             self.send("loaded", {"layers": len(self.session.net.spec.layers)})
             return
         if self.session is None:
@@ -112,6 +112,9 @@ class Server:
             s.apply_settings(msg[1])
         elif kind == "state":
             self.send("state", self.state())
+        elif kind == "preview":
+            from ..engine.update_plan import preview
+            self.send("plan", preview(s.trainer, msg[1], msg[2]))
         elif kind == "peek":
             tr = s.trainer
             X, T = tr.peek_batch() if msg[1] == "next" else (tr.last_batch or tr.peek_batch())

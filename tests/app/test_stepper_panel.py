@@ -14,9 +14,9 @@ SEED_WALK = [
     "∂E/∂b = ∂E/∂s·∂s/∂b = 0.092760926 × 1 = 0.092760926",
     "∂E/∂W2 = ∂E/∂s·∂s/∂W2 = 0.092760926 × 0.3 = 0.027828278",
     "∂E/∂W1 = ∂E/∂s·∂s/∂W1 = 0.092760926 × 0.1 = 0.009276093",
-    "W1 ← 0.5 − 0.01 · 0.009276093 = 0.499907239",
-    "W2 ← 0.2 − 0.01 · 0.027828278 = 0.199721717",
-    "b ← 1.83 − 0.01 · 0.092760926 = 1.829072391",
+    "W1 ← W1 − lr·∂E/∂W1 = 0.5 − 0.01·0.009276093 = 0.499907239",
+    "W2 ← W2 − lr·∂E/∂W2 = 0.2 − 0.01·0.027828278 = 0.199721717",
+    "b ← b − lr·∂E/∂b = 1.83 − 0.01·0.092760926 = 1.829072391",
     "Loss after the update: 0.356370591 (before: 0.356465271, down by",
 ]
 
@@ -33,7 +33,11 @@ def test_worked_example_walk_shows_the_seed_numbers(qtbot, make_window):
     assert panel.step_text.toPlainText().startswith("Press Step")
     for expected in SEED_WALK:
         qtbot.mouseClick(button(panel, "stepButton"), Qt.MouseButton.LeftButton)
-        assert panel.step_text.toPlainText().startswith(expected)
+        lines = panel.step_text.toPlainText().splitlines()
+        # The first update step first names the optimizer that makes the update.
+        if expected.startswith("W1 ←"):
+            assert lines.pop(0) == "Optimizer: SGD, learning rate 0.01"
+        assert lines[0].startswith(expected)
     assert not button(panel, "stepButton").isEnabled()
     assert "step 13 of 13" in panel.phase_label.text()
 
@@ -141,7 +145,10 @@ def test_batch_walk_at_layer_level(qtbot, make_window):
     w = make_window("xor")
     panel = w.stepper_panel
     panel.batch.setChecked(True)
-    assert panel.stepper.level == "layer" and panel.stepper.trace.X.shape[0] == 160
+    # XOR trains in batches of 32: the walk is the next update's batch, named in the header.
+    assert panel.stepper.level == "layer" and panel.stepper.trace.X.shape[0] == 32
+    assert "update 1 of this run" in panel.walk_header.text()
+    assert "the whole batch: 32 rows" in panel.walk_header.text()
     assert not panel.level_neuron.isEnabled()
     panel.step_forward()
     assert panel.step_text.toPlainText().startswith("layers.0.matmul = matmul(X, layers.0.weight) = [")
@@ -175,7 +182,7 @@ def test_per_sample_contributions_at_layer_level(qtbot, make_window):
     w.doc.select(("edge", 0, 1, 2))
     text = panel.formula.text.toPlainText()
     assert "Per-sample contributions to ∂E/∂layers.0.weight[2, 3]" in text
-    assert "sample 1:" in text and "… 120 more samples" in text
+    assert "sample 1:" in text and "sample 32:" in text
     total = [line for line in text.splitlines() if line.strip().startswith("sum =")][0]
     left, right = total.split("= ∂E/∂layers.0.weight[2, 3] =")
     assert left.split("=")[1].strip() == right.strip()

@@ -1,0 +1,186 @@
+"""An optimizer's update written out as its own formula with this step's numbers.
+
+Each rule is the one :mod:`.optimizers` runs (PyTorch's), in textbook form,
+``m ← β1·m + (1−β1)·g = 0.9·0 + 0.1·0.0928 = 0.00928``. The intermediate
+numbers are worked out here for reading; the last line's result is the value
+the real update produced, so what is shown is what training does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .formatting import fmt
+from .report import fmt_array
+from .update_plan import ParamUpdate, UpdatePlan
+
+OPTIMIZER_TITLES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
+                    "adagrad": "Adagrad", "adadelta": "Adadelta"}
+
+
+def optimizer_title(settings: dict) -> str:
+    name = settings["name"]
+    title = OPTIMIZER_TITLES[name]
+    extras = []
+    if name == "sgd" and settings.get("momentum"):
+        extras.append(("Nesterov momentum " if settings.get("nesterov") else "momentum ")
+                      + fmt(settings["momentum"]))
+    if name in ("adam", "adamw") and settings.get("amsgrad"):
+        extras.append("AMSGrad")
+    if name == "rmsprop":
+        if settings.get("centered"):
+            extras.append("centered")
+        if settings.get("momentum"):
+            extras.append(f"momentum {fmt(settings['momentum'])}")
+    if settings.get("weight_decay"):
+        extras.append(f"weight decay {fmt(settings['weight_decay'])}")
+    return title + (f" ({', '.join(extras)})" if extras else "")
+
+
+def plan_lines(plan: UpdatePlan, digits: int = 9) -> list[str]:
+    """What holds for every parameter in this update: the learning rate, clipping."""
+    lines = [f"Optimizer: {optimizer_title(plan.optimizer)}, learning rate {fmt(plan.lr, digits)}"
+             + _schedule_note(plan, digits)]
+    if plan.clip_grad_norm is not None and plan.grad_norm is not None:
+        if plan.clip_coef is not None:
+            lines.append(f"Clipping by norm acts: ‖g‖ = {fmt(plan.grad_norm, digits)} > "
+                         f"{fmt(plan.clip_grad_norm, digits)}, so every gradient is multiplied by "
+                         f"{fmt(plan.clip_grad_norm, digits)}/(‖g‖ + 1e-6) = {fmt(plan.clip_coef, digits)}")
+        else:
+            lines.append(f"Clipping by norm does not act: ‖g‖ = {fmt(plan.grad_norm, digits)} ≤ "
+                         f"{fmt(plan.clip_grad_norm, digits)}")
+    if plan.clip_grad_value is not None:
+        n = plan.clipped_values
+        lines.append(f"Clipping by value to [−{fmt(plan.clip_grad_value, digits)}, "
+                     f"{fmt(plan.clip_grad_value, digits)}]: "
+                     + (f"{n} gradient element{'s' if n != 1 else ''} clipped" if n else "no element clipped"))
+    return lines
+
+
+def _schedule_note(plan: UpdatePlan, digits: int) -> str:
+    s = plan.schedule
+    if s is None or math.isclose(plan.lr, plan.base_lr, rel_tol=0, abs_tol=0):
+        return "" if s is None else f" ({s['name']} schedule, epoch {plan.epoch}: the base rate)"
+    return (f" (base {fmt(plan.base_lr, digits)}, {s['name']} schedule after {plan.epoch} "
+            f"epoch{'s' if plan.epoch != 1 else ''})")
+
+
+def update_lines(plan: UpdatePlan, pu: ParamUpdate, label: str, digits: int = 9) -> list[str]:
+    """``label``'s update (a tensor or one element) as the optimizer's formula with numbers."""
+    F = lambda v: fmt_array(np.asarray(v, dtype=float), digits)  # noqa: E731
+    s = plan.optimizer
+    name = s["name"]
+    g, w, new = np.asarray(pu.used, float), np.asarray(pu.old, float), np.asarray(pu.new, float)
+    lr = s["lr"]
+    if name == "sgd" and not s["momentum"] and not s["weight_decay"] and np.array_equal(pu.grad, pu.used):
+        return [f"{label} ← {label} − lr·∂E/∂{label} = {F(w)} − {fmt(lr, digits)}·{F(g)} = {F(new)}"]
+    lines = []
+    if not np.array_equal(pu.grad, pu.used):
+        lines.append(f"g = ∂E/∂{label} = {F(pu.grad)}, after clipping g = {F(g)}")
+    else:
+        lines.append(f"g = ∂E/∂{label} = {F(g)}")
+    wd = s.get("weight_decay", 0.0)
+    if wd and name != "adamw":
+        g = g + wd * w
+        lines.append(f"weight decay: g ← g + {fmt(wd, digits)}·{label} = {F(g)}")
+    b, a = pu.before, pu.after
+    if name == "sgd":
+        mu = s["momentum"]
+        if mu:
+            buf = a["momentum_buffer"]
+            if "momentum_buffer" not in b:
+                lines.append(f"momentum buffer (first update): b ← g = {F(buf)}")
+            else:
+                lines.append(f"momentum buffer: b ← {fmt(mu, digits)}·b + (1 − {fmt(s['dampening'], digits)})·g"
+                             f" = {fmt(mu, digits)}·{F(b['momentum_buffer'])} + "
+                             f"{fmt(1 - s['dampening'], digits)}·{F(g)} = {F(buf)}")
+            if s["nesterov"]:
+                g = g + mu * np.asarray(buf)
+                lines.append(f"Nesterov: g ← g + {fmt(mu, digits)}·b = {F(g)}")
+            else:
+                g = np.asarray(buf)
+                lines.append("step direction: g ← b")
+        lines.append(f"{label} ← {label} − lr·g = {F(w)} − {fmt(lr, digits)}·{F(g)} = {F(new)}")
+        return lines
+    if name in ("adam", "adamw"):
+        b1, b2 = s["betas"]
+        eps = s["eps"]
+        t = a["step"]
+        if name == "adamw" and wd:
+            lines.append(f"decoupled weight decay: {label} ← {label}·(1 − lr·{fmt(wd, digits)}) = "
+                         f"{F(w * (1 - lr * wd))}")
+        m0 = b.get("exp_avg", np.zeros_like(g))
+        v0 = b.get("exp_avg_sq", np.zeros_like(g))
+        m, v = np.asarray(a["exp_avg"], float), np.asarray(a["exp_avg_sq"], float)
+        lines.append(f"m ← β1·m + (1 − β1)·g = {fmt(b1, digits)}·{F(m0)} + {fmt(1 - b1, digits)}·{F(g)}"
+                     f" = {F(m)}")
+        lines.append(f"v ← β2·v + (1 − β2)·g² = {fmt(b2, digits)}·{F(v0)} + {fmt(1 - b2, digits)}·{F(g * g)}"
+                     f" = {F(v)}")
+        bc1, bc2 = 1 - b1 ** t, 1 - b2 ** t
+        m_hat = m / bc1
+        lines.append(f"m̂ = m/(1 − β1^t) = {F(m)}/(1 − {fmt(b1, digits)}^{t}) = {F(m_hat)}   (t = {t})")
+        if s["amsgrad"]:
+            vmax = np.asarray(a["max_exp_avg_sq"], float)
+            lines.append(f"AMSGrad: v_max ← max(v_max, v) = {F(vmax)}")
+            v_hat = vmax / bc2
+            lines.append(f"v̂ = v_max/(1 − β2^t) = {F(v_hat)}")
+        else:
+            v_hat = v / bc2
+            lines.append(f"v̂ = v/(1 − β2^t) = {F(v)}/(1 − {fmt(b2, digits)}^{t}) = {F(v_hat)}")
+        step = lr * m_hat / (np.sqrt(v_hat) + eps)
+        start = w * (1 - lr * wd) if name == "adamw" and wd else w
+        lines.append(f"{label} ← {label} − lr·m̂/(√v̂ + ε) = {F(start)} − {fmt(lr, digits)}·{F(m_hat)}/"
+                     f"(√{F(v_hat)} + {fmt(eps, digits)}) = {F(start)} − {F(step)} = {F(new)}")
+        return lines
+    if name == "rmsprop":
+        alpha, eps, mu = s["alpha"], s["eps"], s["momentum"]
+        sq0, sq = b.get("square_avg", np.zeros_like(g)), np.asarray(a["square_avg"], float)
+        lines.append(f"v ← α·v + (1 − α)·g² = {fmt(alpha, digits)}·{F(sq0)} + {fmt(1 - alpha, digits)}"
+                     f"·{F(g * g)} = {F(sq)}")
+        if s["centered"]:
+            ga = np.asarray(a["grad_avg"], float)
+            lines.append(f"centered: ḡ ← α·ḡ + (1 − α)·g = {F(ga)}")
+            d = np.sqrt(sq - ga * ga) + eps
+            lines.append(f"d = √(v − ḡ²) + ε = {F(d)}")
+        else:
+            d = np.sqrt(sq) + eps
+            lines.append(f"d = √v + ε = √{F(sq)} + {fmt(eps, digits)} = {F(d)}")
+        if mu:
+            buf = np.asarray(a["momentum_buffer"], float)
+            lines.append(f"momentum buffer: b ← {fmt(mu, digits)}·b + g/d = {F(buf)}")
+            lines.append(f"{label} ← {label} − lr·b = {F(w)} − {fmt(lr, digits)}·{F(buf)} = {F(new)}")
+        else:
+            lines.append(f"{label} ← {label} − lr·g/d = {F(w)} − {fmt(lr, digits)}·{F(g)}/{F(d)} = {F(new)}")
+        return lines
+    if name == "adagrad":
+        t = a["step"]
+        clr = lr / (1 + (t - 1) * s["lr_decay"])
+        total = np.asarray(a["sum"], float)
+        if s["lr_decay"]:
+            lines.append(f"decayed rate: lr/(1 + (t − 1)·{fmt(s['lr_decay'], digits)}) = {fmt(clr, digits)}"
+                         f"   (t = {t})")
+        lines.append(f"S ← S + g² = {F(b.get('sum', total - g * g))} + {F(g * g)} = {F(total)}")
+        lines.append(f"{label} ← {label} − lr·g/(√S + ε) = {F(w)} − {fmt(clr, digits)}·{F(g)}/"
+                     f"(√{F(total)} + {fmt(s['eps'], digits)}) = {F(new)}")
+        return lines
+    # adadelta
+    rho, eps = s["rho"], s["eps"]
+    sq = np.asarray(a["square_avg"], float)
+    acc0 = np.asarray(b.get("acc_delta", np.zeros_like(g)), float)
+    acc = np.asarray(a["acc_delta"], float)
+    lines.append(f"v ← ρ·v + (1 − ρ)·g² = {fmt(rho, digits)}·{F(b.get('square_avg', np.zeros_like(g)))} + "
+                 f"{fmt(1 - rho, digits)}·{F(g * g)} = {F(sq)}")
+    delta = np.sqrt(acc0 + eps) / np.sqrt(sq + eps) * g
+    lines.append(f"Δ = √(u + ε)/√(v + ε)·g = √({F(acc0)} + {fmt(eps, digits)})/√({F(sq)} + {fmt(eps, digits)})"
+                 f"·{F(g)} = {F(delta)}")
+    lines.append(f"u ← ρ·u + (1 − ρ)·Δ² = {F(acc)}")
+    lines.append(f"{label} ← {label} − lr·Δ = {F(w)} − {fmt(lr, digits)}·{F(delta)} = {F(new)}")
+    return lines
+
+
+def plain_descent_lines(label: str, old, grad, lr: float, new, digits: int = 9) -> list[str]:
+    """The textbook update, for a walk outside any run (a network file and a sample)."""
+    F = lambda v: fmt_array(np.asarray(v, dtype=float), digits)  # noqa: E731
+    return [f"{label} ← {label} − lr·∂E/∂{label} = {F(old)} − {fmt(lr, digits)}·{F(grad)} = {F(new)}"]
