@@ -145,7 +145,7 @@ def cmd_trace(args) -> int:
         if not is_project:
             raise SpecError("--input", "needed for a network file (it has no data); or give a project file "
                                        "to walk update K of its run with --update K")
-        return _trace_update(project, args.update or 1, args)
+        return _trace_update(project, 1 if args.update is None else args.update, args)
     if args.update is not None:
         raise SpecError("--update", "walks the project's own batches: leave out --input and --target")
     if args.target is None:

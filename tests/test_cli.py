@@ -103,3 +103,75 @@ def test_trace_of_a_recurrent_network_prints_the_unrolled_derivation():
     assert "∂loss/∂layers.0.weight_hidden" in res.stdout
     res = run("gradcheck", EX / "sine_prediction.json")
     assert res.returncode == 0 and "layers.0.weight_hidden" in res.stdout
+
+
+def _project(tmp_path, template, **training):
+    from backprop_viz.session.templates import open_template
+    p = open_template(template)
+    p = p.with_training({**p.training, **training})
+    path = tmp_path / f"{template}.json"
+    p.save(path)
+    return path
+
+
+def _printed_parameters(out: str, k: int) -> dict:
+    import numpy as np
+    tail = out.split(f"Parameters after update {k} (every value, full precision)")[1]
+    values = {}
+    for line in tail.strip().splitlines():
+        if " = " not in line:
+            break
+        name, value = line.strip().split(" = ", 1)
+        values[name] = np.array(json.loads(value))
+    return values
+
+
+@pytest.mark.parametrize("template, training, k", [
+    ("worked_example", {}, 1),
+    ("worked_example", {"optimizer": {"name": "adam", "lr": 0.1}}, 5),
+    ("xor", {"optimizer": {"name": "sgd", "lr": 0.3, "momentum": 0.9, "nesterov": True}, "batch_size": 16,
+             "clip_grad_norm": 0.2, "schedule": {"name": "step", "step_size": 2, "gamma": 0.5}}, 37),
+    ("remember_5", {"optimizer": {"name": "rmsprop", "lr": 0.01, "centered": True}}, 4),
+])
+def test_trace_update_k_walks_what_train_steps_k_writes(tmp_path, template, training, k):
+    import numpy as np
+    from backprop_viz.engine import load_network
+    path = _project(tmp_path, template, **training)
+    res = run("trace", path, "--update", k)
+    assert res.returncode == 0, res.stderr
+    assert f"Walk of update {k} of this run" in res.stdout
+    assert "the optimizer's own rule" in res.stdout
+    printed = _printed_parameters(res.stdout, k)
+    res = run("train", path, "--steps", k, "--out", tmp_path / "run", "--quiet")
+    assert res.returncode == 0, res.stderr
+    trained = load_network(tmp_path / "run" / "network.json")
+    assert set(printed) == set(trained.params)
+    for name, value in trained.params.items():
+        assert np.array_equal(printed[name], value), name
+    # The trained project opens with its own data and settings.
+    from backprop_viz.session.project import Project
+    again = Project.load(tmp_path / "run" / "project.json")
+    assert again.training == Project.load(path).training
+
+
+def test_trace_refuses_unclear_requests(tmp_path):
+    path = _project(tmp_path, "xor")
+    res = run("trace", EX / "xor.json")
+    assert res.returncode == 2 and "needed for a network file" in res.stderr
+    res = run("trace", path, "--update", 0)
+    assert res.returncode == 2 and "--update: must be ≥ 1" in res.stderr
+    res = run("trace", path, "--update", 3, "--input", "1,0", "--target", "1")
+    assert res.returncode == 2 and "leave out --input" in res.stderr
+    res = run("train", EX / "xor.json", "--steps", 3)
+    assert res.returncode == 2 and "--data: needed for a network file" in res.stderr
+
+
+def test_a_diverging_train_never_writes_non_finite_weights(tmp_path):
+    from backprop_viz.session.project import Project
+    path = _project(tmp_path, "worked_example", optimizer={"name": "adam", "lr": 1e308})
+    res = run("train", path, "--steps", 5, "--out", tmp_path / "run", "--quiet")
+    assert res.returncode == 1
+    assert "was not applied" in res.stderr
+    text = (tmp_path / "run" / "network.json").read_text()
+    assert "Infinity" not in text and "NaN" not in text
+    Project.load(tmp_path / "run" / "project.json")   # opens again

@@ -104,17 +104,23 @@ class ExportActions:
         return self._run(path, lambda p: export_plot(plots_of(self.w)[name], p))
 
     def derivation(self, path=None) -> bool:
-        st = self.w.stepper_panel.stepper
+        panel = self.w.stepper_panel
+        # Never a walk of a network that is no longer there: re-traced first if out of date.
+        st = panel.current_stepper()
         if st is None:
+            dialogs.error(self.w, "Nothing to export", "The walk could not be made for the current "
+                          f"project: {panel.sample_error.text() or 'see the stepper'}")
             return False
+        about = panel.walk_about()
         path = path or self._path("Export derivation", "derivation", "derivation.md")
         if not path:
             return False
         path = self._ext(path, ("md", "tex", "csv"), "md")
         digits = self.w.doc.project.view.get("digits", 9)
         ext = os.path.splitext(path)[1].lower()
-        text = {".md": lambda: markdown(st.trace, digits), ".tex": lambda: latex(st.trace, digits),
-                ".csv": lambda: csv_rows(st.trace, digits)}[ext]()
+        text = {".md": lambda: markdown(st.trace, digits, about=about),
+                ".tex": lambda: latex(st.trace, digits, about=about),
+                ".csv": lambda: csv_rows(st.trace, digits, about=about)}[ext]()
         return self._run(path, lambda p: export_text(p, text))
 
     def history(self, path=None) -> bool:

@@ -8,6 +8,7 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from ..engine.formatting import fmt
+from ..engine.naming import labelled
 from ..session.stepper import (LAYER, Stepper, chain_sum_text, numeric_check, per_sample_contributions,
                                sensitivity_text)
 
@@ -121,7 +122,7 @@ class FormulaPanel(QWidget):
         if index is None or len(index) != len(shape):
             index = (0,) * len(shape)
         result = per_sample_contributions(st.network, st.trace.X, st.trace.T, name, index)
-        label = f"{name}[{', '.join(str(i + 1) for i in index)}]"
+        label = labelled(st.network.spec, name, tuple(index))
         if result is None:
             return ["", f"Per-sample contributions to {label}: not separable (batch norm couples the samples)."]
         contributions, penalty, total = result
@@ -158,7 +159,7 @@ class FormulaPanel(QWidget):
         name, index = param
         st = self.stepper
         numeric, analytic, rel = numeric_check(st.network, st.trace.X, st.trace.T, name, index)
-        label = name + (f"[{', '.join(str(i + 1) for i in index)}]" if index else "")
+        label = labelled(st.network.spec, name, tuple(index))
         if st.level != LAYER:
             label = st.view.nodes[self.node].label
         verdict = "agree" if rel < 1e-6 else "DISAGREE"

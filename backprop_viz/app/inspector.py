@@ -17,6 +17,7 @@ from ..engine.formatting import fmt
 from ..engine.initializers import NAMES as INITS
 from ..engine.ops import LOSSES
 from ..engine.spec import RECURRENT_ACTIVATIONS
+from ..engine.naming import labelled
 from ..session.edits import weight_key
 from .network_canvas import input_text
 from .document import Document
@@ -131,7 +132,7 @@ class InspectorPanel(QWidget):
             _, i, k, j = key
             key = weight_key(spec["layers"][i])
             w = spec["layers"][i][key][k][j]
-            self.selection_box.setTitle(f"Weight W{i + 1}[{k + 1},{j + 1}]")
+            self.selection_box.setTitle(f"Weight {labelled(spec, f'layers.{i}.{key}', (k, j))}")
             form.addRow(QLabel(f"From {'input' if i == 0 else f'layer {i}'} unit {k + 1} "
                                f"to layer {i + 1} unit {j + 1}"))
             self._value_row("Value", f"layers.{i}.{key}", (k, j), w)
@@ -139,7 +140,7 @@ class InspectorPanel(QWidget):
                 form.addRow("∂E/∂w (sample 1)", QLabel(fmt(tr.gradient(f"layers.{i}.{key}")[k, j])))
         elif kind == "bias":
             _, i, j = key
-            self.selection_box.setTitle(f"Bias b{i + 1}[{j + 1}]")
+            self.selection_box.setTitle(f"Bias {labelled(spec, f'layers.{i}.bias', (j,))}")
             self._value_row("Value", f"layers.{i}.bias", (j,), spec["layers"][i]["bias"][j])
             if tr is not None:
                 form.addRow("∂E/∂b (sample 1)", QLabel(fmt(tr.gradient(f"layers.{i}.bias")[j])))

@@ -18,6 +18,7 @@ from ..engine.formatting import fmt
 from . import theme
 from .zoom import ctrl_wheel_zoom
 from .canvas_items import (BiasItem, ButtonItem, EdgeItem, EllipsisItem, HeaderItem, LoopItem, NeuronItem)
+from ..engine.naming import labelled
 from ..session.edits import weight_key
 from .document import Document
 from .editor import Editor
@@ -242,15 +243,16 @@ class NetworkCanvas(QGraphicsView):
         return "\n".join(lines)
 
     def _weight_tip(self, i, k, j, w, tr) -> str:
-        lines = [f"Weight W{i + 1}[{k + 1},{j + 1}] = {fmt(w)}",
+        spec = self.doc.project.network_spec
+        name = f"layers.{i}.{weight_key(spec['layers'][i])}"
+        lines = [f"Weight {labelled(spec, name, (k, j))} = {fmt(w)}",
                  f"from {'input' if i == 0 else 'layer ' + str(i)} unit {k + 1} to layer {i + 1} unit {j + 1}"]
         if tr is not None:
-            name = f"layers.{i}.{weight_key(self.doc.project.network_spec['layers'][i])}"
             lines.append(f"∂E/∂w {fmt(tr.gradient(name)[k, j])} (first sample)")
         return "\n".join(lines)
 
     def _bias_tip(self, i, j, b, tr) -> str:
-        lines = [f"Bias b{i + 1}[{j + 1}] = {fmt(b)}"]
+        lines = [f"Bias {labelled(self.doc.project.network_spec, f'layers.{i}.bias', (j,))} = {fmt(b)}"]
         if tr is not None and f"layers.{i}.bias" in tr.by_name:
             lines.append(f"∂E/∂b {fmt(tr.gradient(f'layers.{i}.bias')[j])} (first sample)")
         return "\n".join(lines)

@@ -297,6 +297,16 @@ class StepperPanel(QWidget):
         self.formula.show_node(st, None)
         self._update()
 
+    def walk_about(self) -> str:
+        """What the current walk is of, in words (for its header and exports)."""
+        st = self.stepper
+        if st is None:
+            return ""
+        level_name = "neuron" if st.level == NEURON else "layer"
+        if st.source is not None:
+            return st.source.header(level_name)
+        return f"{self.special or 'the network as it is'} · {level_name} level"
+
     def _show_stale(self) -> None:
         if self.stepper is None or not self.stale:
             return
@@ -446,10 +456,7 @@ class StepperPanel(QWidget):
             self._show_stale()
         else:
             self.walk_header.setStyleSheet("")
-            if st.source is not None:
-                self.walk_header.setText(f"Walk of {st.source.header(level_name)}")
-            else:
-                self.walk_header.setText(f"Walk of {self.special or 'the network as it is'} · {level_name} level")
+            self.walk_header.setText(f"Walk of {self.walk_about()}")
         self.phase_label.setText(f"{PHASE_NAMES[st.phase]} — step {st.position + 1} of {total}"
                                  f" ({'neuron' if st.level == NEURON else 'layer'} level)")
         self.step_text.setPlainText(st.describe(digits=self.doc.project.view.get("digits", 9)))

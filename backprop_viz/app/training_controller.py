@@ -120,7 +120,14 @@ class TrainingController(QObject):
         self.loaded_project = None
 
     def _send(self, *msg) -> None:
-        self.conn.send(msg)
+        if self.conn is None:
+            raise SpecError("training", "the training process is not running")
+        try:
+            self.conn.send(msg)
+        except (BrokenPipeError, ConnectionError, OSError):
+            # Killed or crashed: keep what it sent, say so, and go on without it.
+            self._process_died()
+            raise SpecError("training", "the training process ended unexpectedly") from None
 
     def _ensure_loaded(self) -> None:
         self._ensure_process()
@@ -175,7 +182,10 @@ class TrainingController(QObject):
                 self.snapshot.emit(snap)
             finally:
                 if self.state == RUNNING and self.conn is not None:
-                    self._send("ack")
+                    try:
+                        self._send("ack")
+                    except SpecError:
+                        pass     # reported by _process_died
             return
         if kind == "state":
             st = msg[1]
@@ -207,7 +217,10 @@ class TrainingController(QObject):
     def _process_died(self) -> None:
         self._close_pipe()
         if self.proc is not None:
-            self.proc.join(JOIN_TIMEOUT_S)
+            self.proc.join(0.5)
+            if self.proc.is_alive():
+                self.proc.terminate()
+                self.proc.join(JOIN_TIMEOUT_S)
             self.proc = None
         if self.state == RUNNING:
             self._set_state(PAUSED)
@@ -246,19 +259,19 @@ class TrainingController(QObject):
             return False
         try:
             self._ensure_loaded()
+            self._begin_stretch()
+            self._send("train")
         except SpecError as exc:
             self.failed.emit(str(exc))
             return False
-        self._begin_stretch()
-        self._send("train")
         self._set_state(RUNNING)
         return True
 
     def pause(self) -> None:
         if not self.is_running:
             return
-        self._send("stop")
         try:
+            self._send("stop")
             self._wait_for("ended")
         except SpecError as exc:
             self.failed.emit(str(exc))
@@ -362,7 +375,7 @@ class TrainingController(QObject):
         if self.proc is not None:
             try:
                 if self.conn is not None:
-                    self._send("quit")
+                    self.conn.send(("quit",))
             except (BrokenPipeError, OSError):
                 pass
             self.proc.join(JOIN_TIMEOUT_S)
@@ -404,7 +417,10 @@ class TrainingController(QObject):
         if changes is not None:
             # Learning rate, clipping, regularisation: the run goes on with them.
             if changes:
-                self._send("set", changes)
+                try:
+                    self._send("set", changes)
+                except SpecError:
+                    return     # the process is gone: the next Train loads the edited project
             self.loaded_project = self.doc.project
             return
         if self.is_running:

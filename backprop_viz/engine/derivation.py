@@ -25,9 +25,12 @@ def _view(tr: Trace) -> NeuronView | None:
         return None
 
 
-def markdown(tr: Trace, digits: int = 9, title: str = "Derivation") -> str:
+def markdown(tr: Trace, digits: int = 9, title: str = "Derivation", about: str | None = None) -> str:
+    """``about`` says what the walk is of (which update, weights and samples)."""
     v = _view(tr)
     lines = [f"# {title}", ""]
+    if about:
+        lines += [f"Walk of {about}", ""]
     def describe(A, what):
         if A.shape[0] != 1:
             return f"{A.shape[0]} {what}"
@@ -36,7 +39,8 @@ def markdown(tr: Trace, digits: int = 9, title: str = "Derivation") -> str:
         return ", ".join(fmt(x, digits) for x in A[0])
     X = describe(tr.X, "samples")
     T = describe(tr.T, "targets")
-    lines += [f"Inputs: {X}  ", f"Targets: {T}  ", f"Learning rate: {fmt(tr.lr, digits)}", ""]
+    rate = "" if tr.plan is not None else f"Learning rate: {fmt(tr.lr, digits)}"
+    lines += [f"Inputs: {X}  ", f"Targets: {T}  " if rate else f"Targets: {T}", *([rate] if rate else []), ""]
     body = neuron_report(v, digits) if v is not None else layer_report(tr, digits)
     for line in body:
         if not line:
@@ -84,10 +88,12 @@ def _tex_text(text: str) -> str:
     return "".join(out)
 
 
-def latex(tr: Trace, digits: int = 9) -> str:
+def latex(tr: Trace, digits: int = 9, about: str | None = None) -> str:
     """A compilable fragment (needs amsmath): an align* environment per section."""
     v = _view(tr)
     lines = ["% backprop-viz derivation; needs \\usepackage{amsmath}"]
+    if about:
+        lines.append(f"\\noindent Walk of {_tex_text(about)}\\par")
     body = neuron_report(v, digits) if v is not None else layer_report(tr, digits)
     section = None
     for line in body:
@@ -111,12 +117,14 @@ def latex(tr: Trace, digits: int = 9) -> str:
     return "\n".join(lines) + "\n"
 
 
-def csv_rows(tr: Trace, digits: int = 9) -> str:
+def csv_rows(tr: Trace, digits: int = 9, about: str | None = None) -> str:
     """One row per event: phase, node, value or gradient, upstream, local, product, text."""
     v = _view(tr)
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["phase", "node", "value", "upstream", "local", "product", "text"])
+    if about:
+        w.writerow(["walk", "", "", "", "", "", f"Walk of {about}"])
     if v is not None:
         for nid in v.forward:
             n = v.nodes[nid]

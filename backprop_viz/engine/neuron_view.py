@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .naming import element_name
 from .formatting import fmt, fmt_signed_term
 from .ops import LOGIT_LOSSES
 from .trace import Trace
@@ -233,12 +234,12 @@ def _neuron_view(tr: Trace, max_nodes: int) -> NeuronView:
         for j in range(layer.units):
             ins = []
             for k in range(len(prev)):
-                label = f"W{k + 1}" if seed_style else f"W{L}[{k + 1},{j + 1}]"
+                label = element_name(spec, f"{p}.weight", (k, j))
                 w = add(label=label, kind="weight", value=float(W[k, j]), layer=li, unit=j,
                         param=(f"{p}.weight", (k, j)), tensor=(f"{p}.weight", (k, j)))
                 ins += [prev[k], w]
             if layer.use_bias:
-                b = add(label="b" if seed_style else f"b{L}[{j + 1}]", kind="bias",
+                b = add(label=element_name(spec, f"{p}.bias", (j,)), kind="bias",
                         value=float(net.params[f"{p}.bias"][j]), layer=li, unit=j,
                         param=(f"{p}.bias", (j,)), tensor=(f"{p}.bias", (j,)))
                 ins.append(b)

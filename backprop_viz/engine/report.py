@@ -69,8 +69,8 @@ def layer_report(tr: Trace, digits: int = 9) -> list[str]:
     lines += [""] + update_heading(tr.plan, tr.lr, digits)
     for u in tr.updates:
         if u.detail is not None and tr.plan is not None:
-            from .update_text import update_lines
-            lines += [f"  {line}" for line in update_lines(tr.plan, u.detail, u.param, digits)]
+            from .update_text import tensor_update_lines
+            lines += [f"  {line}" for line in tensor_update_lines(tr.plan, u.detail, tr.network.spec, digits)]
         else:
             lines.append(f"  {u.param} ← {fmt_array(u.old, digits)} − {fmt(u.lr)} · {fmt_array(u.grad, digits)}"
                          f" = {fmt_array(u.new, digits)}")

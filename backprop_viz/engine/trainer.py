@@ -203,10 +203,10 @@ class Trainer:
             self.optimizer.step_flat(net.flat, net.flat_gradient(grads))
         if not np.isfinite(net.flat).all():
             # Finite gradients, non-finite weights (a huge step): never keep them.
+            bad = next(n for n, p in net.params.items() if not np.isfinite(p).all())
             net.flat[...] = flat_before
             self.optimizer.state = state_before
             self.optimizer.steps -= 1
-            bad = next(n for n, p in net.params.items() if not np.isfinite(p).all())
             self.diverged = {"step": self.steps, "phase": "update", "node": bad, "op": "update",
                              "layer": None}
             record["nonfinite"] = self.diverged

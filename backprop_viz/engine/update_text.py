@@ -180,7 +180,8 @@ def update_lines(plan: UpdatePlan, pu: ParamUpdate, label: str, digits: int = 9)
     return lines
 
 
-def plain_descent_lines(label: str, old, grad, lr: float, new, digits: int = 9) -> list[str]:
-    """The textbook update, for a walk outside any run (a network file and a sample)."""
-    F = lambda v: fmt_array(np.asarray(v, dtype=float), digits)  # noqa: E731
-    return [f"{label} ← {label} − lr·∂E/∂{label} = {F(old)} − {fmt(lr, digits)}·{F(grad)} = {F(new)}"]
+def tensor_update_lines(plan: UpdatePlan, pu: ParamUpdate, spec, digits: int = 9) -> list[str]:
+    """A whole tensor's update, named as everywhere else (``W1``) with its file name."""
+    from .naming import labelled, tensor_name
+    lines = update_lines(plan, pu, tensor_name(spec, pu.name), digits)
+    return [f"{labelled(spec, pu.name)}:"] + [f"  {line}" for line in lines]

@@ -231,8 +231,9 @@ class Stepper:
         if step.phase == UPDATE:
             u = tr.updates[step.index]
             if u.detail is not None and tr.plan is not None:
-                from ..engine.update_text import update_lines
-                return self._plan_intro(step, digits) + "\n".join(update_lines(tr.plan, u.detail, u.param, digits))
+                from ..engine.update_text import tensor_update_lines
+                lines = tensor_update_lines(tr.plan, u.detail, self.network.spec, digits)
+                return self._plan_intro(step, digits) + "\n".join(lines)
             return (f"{u.param} ← {fmt_array(u.old, digits)} − {fmt(u.lr, digits)} · "
                     f"{fmt_array(u.grad, digits)} = {fmt_array(u.new, digits)}")
         return self._loss_after_text(digits)

@@ -69,7 +69,7 @@ def test_typing_a_weight_in_the_inspector(qtbot, make_window):
     w = make_window("worked_example")
     click_edge(qtbot, w.canvas, w.canvas.edges[("edge", 0, 0, 0)])
     assert w.doc.selection == ("edge", 0, 0, 0)
-    assert w.inspector.selection_box.title() == "Weight W1[1,1]"
+    assert w.inspector.selection_box.title() == "Weight W1 (layers.0.weight[0,0])"
     edit = w.inspector.controls["value"]
     assert edit.text() == "0.5"
     edit.selectAll()

@@ -113,7 +113,7 @@ def test_editing_a_recurrent_layer(qtbot, make_window):
     w.editor.remove_neuron(0, 3)
     assert len(w.doc.project.network_spec["layers"][0]["weight_hidden"]) == 8
     w.doc.select(("edge", 0, 0, 2))
-    assert w.inspector.selection_box.title() == "Weight W1[1,3]"
+    assert w.inspector.selection_box.title() == "Weight Wx1[1,3] (layers.0.weight_input[0,2])"
     edit = w.inspector.controls["value"]
     edit.setText("0.5")
     edit.returnPressed.emit()

@@ -181,9 +181,9 @@ def test_per_sample_contributions_at_layer_level(qtbot, make_window):
     panel.batch.setChecked(True)
     w.doc.select(("edge", 0, 1, 2))
     text = panel.formula.text.toPlainText()
-    assert "Per-sample contributions to ∂E/∂layers.0.weight[2, 3]" in text
+    assert "Per-sample contributions to ∂E/∂W1[2,3] (layers.0.weight[1,2])" in text
     assert "sample 1:" in text and "sample 32:" in text
     total = [line for line in text.splitlines() if line.strip().startswith("sum =")][0]
-    left, right = total.split("= ∂E/∂layers.0.weight[2, 3] =")
+    left, right = total.split("= ∂E/∂W1[2,3] (layers.0.weight[1,2]) =")
     assert left.split("=")[1].strip() == right.strip()
     assert panel.graph.selected == panel.stepper.trace.by_name["layers.0.weight"]
