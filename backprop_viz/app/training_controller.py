@@ -22,6 +22,9 @@ from ..engine import Network, SpecError
 from ..session import edits
 from ..session.history import History
 from ..session.training import live_changes
+from ..engine.update_plan import UpdatePlan
+from ..session import messages as m
+from ..session.training import Snapshot
 from ..session.training_process import child_main
 from ..session.walk import local_plan
 from .document import Document
@@ -119,7 +122,7 @@ class TrainingController(QObject):
         self.notifier.activated.connect(self._readable)
         self.loaded_project = None
 
-    def _send(self, *msg) -> None:
+    def _send(self, msg) -> None:
         if self.conn is None:
             raise SpecError("training", "the training process is not running")
         try:
@@ -132,8 +135,8 @@ class TrainingController(QObject):
     def _ensure_loaded(self) -> None:
         self._ensure_process()
         if self.loaded_project is not self.doc.project:
-            self._send("load", self.doc.project.to_dict(), self.steps, self.epoch)
-            self._wait_for("loaded")
+            self._send(m.Load(self.doc.project.to_dict(), self.steps, self.epoch))
+            self._wait_for(m.Loaded)
             self.loaded_project = self.doc.project
             self.current_spec = self.doc.project.network_spec
 
@@ -149,16 +152,16 @@ class TrainingController(QObject):
                 return
             self._dispatch(msg)
 
-    def _wait_for(self, kind: str, timeout: float = REPLY_TIMEOUT_S):
-        """Handle messages until one of ``kind`` arrives (a reply to a request)."""
+    def _wait_for(self, kind: type, timeout: float = REPLY_TIMEOUT_S):
+        """Handle messages until one of class ``kind`` arrives (a reply to a request)."""
         deadline = time.monotonic() + timeout
         while True:
             for i, msg in enumerate(self._seen):
-                if msg[0] == kind:
+                if isinstance(msg, kind):
                     return self._seen.pop(i)
-                if msg[0] == "error":
+                if isinstance(msg, m.Failure):
                     self._seen.pop(i)
-                    raise SpecError("training", msg[1])
+                    raise SpecError("training", msg.text)
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self.conn is None:
                 raise SpecError("training", f"the training process did not answer within {timeout:.0f} s")
@@ -171,9 +174,8 @@ class TrainingController(QObject):
                 self._dispatch(msg, collect=True)
 
     def _dispatch(self, msg, collect: bool = False) -> None:
-        kind = msg[0]
-        if kind == "snapshot":
-            snap = msg[1]
+        if isinstance(msg, Snapshot):
+            snap = msg
             for rec in snap.records:
                 self.history.add(rec)
             self.last_snapshot = snap
@@ -183,21 +185,20 @@ class TrainingController(QObject):
             finally:
                 if self.state == RUNNING and self.conn is not None:
                     try:
-                        self._send("ack")
+                        self._send(m.Ack())
                     except SpecError:
                         pass     # reported by _process_died
             return
-        if kind == "state":
-            st = msg[1]
-            self.current_spec = st["network"]
-            self.steps, self.epoch, self.diverged = st["steps"], st["epoch"], st["diverged"]
+        if isinstance(msg, m.State):
+            self.current_spec = msg.network
+            self.steps, self.epoch, self.diverged = msg.steps, msg.epoch, msg.diverged
             if self.state != RUNNING:
                 self._sync_document()
             if collect:
                 self._seen.append(msg)
             return
-        if kind == "ended":
-            reason = msg[1]
+        if isinstance(msg, m.Ended):
+            reason = msg.reason
             if self.state == RUNNING:
                 self._set_state(DIVERGED if reason == "diverged" else
                                 STOPPED if reason in ("early_stopping", "done") else PAUSED)
@@ -205,11 +206,11 @@ class TrainingController(QObject):
             if collect:
                 self._seen.append(msg)
             return
-        if kind == "error":
+        if isinstance(msg, m.Failure):
             if collect:
                 self._seen.append(msg)
             else:
-                self.failed.emit(msg[1])
+                self.failed.emit(msg.text)
             return
         if collect:
             self._seen.append(msg)
@@ -260,7 +261,7 @@ class TrainingController(QObject):
         try:
             self._ensure_loaded()
             self._begin_stretch()
-            self._send("train")
+            self._send(m.Train())
         except SpecError as exc:
             self.failed.emit(str(exc))
             return False
@@ -271,8 +272,8 @@ class TrainingController(QObject):
         if not self.is_running:
             return
         try:
-            self._send("stop")
-            self._wait_for("ended")
+            self._send(m.Stop())
+            self._wait_for(m.Ended)
         except SpecError as exc:
             self.failed.emit(str(exc))
         self._seen.clear()
@@ -282,14 +283,14 @@ class TrainingController(QObject):
     def toggle(self) -> None:
         self.pause() if self.is_running else self.train()
 
-    def _run_local(self, *msg) -> None:
+    def _run_local(self, msg) -> None:
         if self.is_running:
             return
         try:
             self._ensure_loaded()
             self._begin_stretch()
-            self._send(*msg)
-            _, reason = self._wait_for("ended")
+            self._send(msg)
+            reason = self._wait_for(m.Ended).reason
         except SpecError as exc:
             self.failed.emit(str(exc))
             return
@@ -297,19 +298,19 @@ class TrainingController(QObject):
         self._set_state(DIVERGED if reason == "diverged" else PAUSED)
 
     def step_once(self) -> None:
-        self._run_local("step", 1)
+        self._run_local(m.Step(1))
 
     def step_epoch(self) -> None:
-        self._run_local("epoch")
+        self._run_local(m.Epoch())
 
     def batch(self, which: str = "next"):
         """(network, X, T) of the next (or last) update, for the stepper."""
         self.pause()
         self._ensure_loaded()
-        self._send("peek", which)
-        reply = self._wait_for("batch")[1]
+        self._send(m.Peek(which))
+        reply = self._wait_for(m.Batch)
         self._seen.clear()
-        return Network.from_dict(reply["network"]), reply["X"], reply["T"]
+        return Network.from_dict(reply.network), reply.X, reply.T
 
     def plan(self, X=None, T=None):
         """The run's next update as an UpdatePlan (or, with X and T, the update the
@@ -318,8 +319,8 @@ class TrainingController(QObject):
         self.pause()
         alive = self.proc is not None and self.proc.is_alive() and self.conn is not None
         if alive and (self.loaded_project is self.doc.project or self._adopting):
-            self._send("preview", X, T)
-            return self._wait_for("plan")[1]
+            self._send(m.Preview(X, T))
+            return self._wait_for(UpdatePlan)
         return local_plan(self.doc.project, self.steps, self.epoch, X, T)
 
     # -- training in the undo history ---------------------------------------------------------
@@ -375,7 +376,7 @@ class TrainingController(QObject):
         if self.proc is not None:
             try:
                 if self.conn is not None:
-                    self.conn.send(("quit",))
+                    self.conn.send(m.Quit())
             except (BrokenPipeError, OSError):
                 pass
             self.proc.join(JOIN_TIMEOUT_S)
@@ -418,7 +419,7 @@ class TrainingController(QObject):
             # Learning rate, clipping, regularisation: the run goes on with them.
             if changes:
                 try:
-                    self._send("set", changes)
+                    self._send(m.Set(changes))
                 except SpecError:
                     return     # the process is gone: the next Train loads the edited project
             self.loaded_project = self.doc.project

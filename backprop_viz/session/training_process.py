@@ -5,11 +5,7 @@ waits starves the GUI thread (every Qt call from Python gives the lock up
 and must wait to get it back). A process has its own interpreter: training
 runs at full speed on one core while the GUI stays fluid on the other.
 
-To the server: ("load", project_dict, steps, epoch), ("train",), ("stop",),
-("ack",), ("step", n), ("epoch",), ("set", changes), ("state",),
-("peek", "next" | "last"), ("preview", X | None, T | None), ("quit",).
-From the server: ("loaded", info), ("snapshot", Snapshot), ("state", dict),
-("batch", dict), ("plan", UpdatePlan), ("ended", reason), ("error", text, details).
+The messages are the classes of :mod:`.messages`, shared by both ends.
 """
 
 from __future__ import annotations
@@ -17,6 +13,7 @@ from __future__ import annotations
 import traceback
 
 from ..engine import SpecError
+from . import messages as m
 from .project import Project
 from .training import Control, TrainingSession
 
@@ -29,31 +26,29 @@ class Server:
         self.deferred: list = []
         self.quitting = False
 
-    def send(self, *msg) -> None:
+    def send(self, msg) -> None:
         self.conn.send(msg)
 
-    def state(self) -> dict:
+    def state(self) -> m.State:
         tr = self.session.trainer
-        return {"network": self.session.net.to_dict(), "steps": tr.steps, "epoch": tr.epoch,
-                "diverged": tr.diverged, "stopped": tr.stopped}
+        return m.State(self.session.net.to_dict(), tr.steps, tr.epoch, tr.diverged, tr.stopped)
 
     # -- while training runs: only what must take effect now -------------------------
     def poll_while_running(self) -> None:
         while self.conn.poll(0):
             msg = self.conn.recv()
-            kind = msg[0]
-            if kind == "ack":
+            if isinstance(msg, m.Ack):
                 self.control.consumed()
-            elif kind == "stop":
+            elif isinstance(msg, m.Stop):
                 self.control.request_stop()
-            elif kind == "quit":
+            elif isinstance(msg, m.Quit):
                 self.control.request_stop()
                 self.quitting = True
-            elif kind == "set":
+            elif isinstance(msg, m.Set):
                 try:
-                    self.control.update(**msg[1])
+                    self.control.update(**msg.changes)
                 except SpecError as exc:
-                    self.send("error", str(exc), "")
+                    self.send(m.Failure(str(exc)))
             else:
                 self.deferred.append(msg)
 
@@ -67,60 +62,58 @@ class Server:
                 except StopIteration as stop:
                     reason = stop.value or "done"
                     break
-                self.send("snapshot", snap)
+                self.send(snap)
         except Exception as exc:
-            self.send("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            self.send(m.Failure(f"{type(exc).__name__}: {exc}", traceback.format_exc()))
             reason = "error"
         self.control = None
-        self.send("state", self.state())
-        self.send("ended", reason)
+        self.send(self.state())
+        self.send(m.Ended(reason))
 
     # -- when idle ---------------------------------------------------------------------------
     def handle(self, msg) -> None:
-        kind = msg[0]
-        if kind == "quit":
+        if isinstance(msg, m.Quit):
             self.quitting = True
             return
-        if kind in ("ack", "stop"):
-            if kind == "stop" and self.session is not None:
-                self.send("state", self.state())
-                self.send("ended", "stopped")
+        if isinstance(msg, (m.Ack, m.Stop)):
+            if isinstance(msg, m.Stop) and self.session is not None:
+                self.send(self.state())
+                self.send(m.Ended("stopped"))
             return
-        if kind == "load":
-            _, project_dict, steps, epoch = msg
-            self.session = TrainingSession(Project.from_dict(project_dict))
-            self.session.trainer.resume_at(steps, epoch)
-            self.send("loaded", {"layers": len(self.session.net.spec.layers)})
+        if isinstance(msg, m.Load):
+            self.session = TrainingSession(Project.from_dict(msg.project))
+            self.session.trainer.resume_at(msg.steps, msg.epoch)
+            self.send(m.Loaded(len(self.session.net.spec.layers)))
             return
         if self.session is None:
-            self.send("error", "no project loaded", "")
+            self.send(m.Failure("no project loaded"))
             return
         s = self.session
-        if kind == "train":
+        if isinstance(msg, m.Train):
             self.train()
-        elif kind in ("step", "epoch"):
+        elif isinstance(msg, (m.Step, m.Epoch)):
             records = []
-            for _ in range(msg[1] if kind == "step" else 10 ** 9):
+            for _ in range(msg.count if isinstance(msg, m.Step) else 10 ** 9):
                 rec = s.step()
                 records.append(rec)
-                if rec["nonfinite"] or (kind == "epoch" and (rec["epoch_end"] or s.trainer.stopped)):
+                if rec["nonfinite"] or (isinstance(msg, m.Epoch) and (rec["epoch_end"] or s.trainer.stopped)):
                     break
-            self.send("snapshot", s.snapshot(records, boundary=True))
-            self.send("state", self.state())
-            self.send("ended", "diverged" if records[-1]["nonfinite"] else "paused")
-        elif kind == "set":
-            s.apply_settings(msg[1])
-        elif kind == "state":
-            self.send("state", self.state())
-        elif kind == "preview":
+            self.send(s.snapshot(records, boundary=True))
+            self.send(self.state())
+            self.send(m.Ended("diverged" if records[-1]["nonfinite"] else "paused"))
+        elif isinstance(msg, m.Set):
+            s.apply_settings(msg.changes)
+        elif isinstance(msg, m.AskState):
+            self.send(self.state())
+        elif isinstance(msg, m.Preview):
             from ..engine.update_plan import preview
-            self.send("plan", preview(s.trainer, msg[1], msg[2]))
-        elif kind == "peek":
+            self.send(preview(s.trainer, msg.X, msg.T))
+        elif isinstance(msg, m.Peek):
             tr = s.trainer
-            X, T = tr.peek_batch() if msg[1] == "next" else (tr.last_batch or tr.peek_batch())
-            self.send("batch", {"network": s.net.to_dict(), "X": X, "T": T})
+            X, T = tr.peek_batch() if msg.which == "next" else (tr.last_batch or tr.peek_batch())
+            self.send(m.Batch(s.net.to_dict(), X, T))
         else:
-            self.send("error", f"unknown message {kind!r}", "")
+            self.send(m.Failure(f"unknown message {type(msg).__name__}"))
 
     def serve(self) -> None:
         while not self.quitting:
@@ -134,9 +127,9 @@ class Server:
             try:
                 self.handle(msg)
             except SpecError as exc:
-                self.send("error", str(exc), "")
+                self.send(m.Failure(str(exc)))
             except Exception as exc:  # report and stay alive for the next request
-                self.send("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+                self.send(m.Failure(f"{type(exc).__name__}: {exc}", traceback.format_exc()))
 
 
 def child_main(conn) -> None:
