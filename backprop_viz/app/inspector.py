@@ -20,6 +20,7 @@ from ..engine.spec import RECURRENT_ACTIVATIONS
 from ..engine.naming import labelled
 from ..session.edits import weight_key
 from .network_canvas import input_text
+from .optimizer_state_box import OptimizerStateBox
 from .document import Document
 from .editor import Editor
 
@@ -48,6 +49,8 @@ class InspectorPanel(QWidget):
         self.sel_host = None
         self.sel_form = None
         outer.addWidget(self.selection_box)
+        self.optimizer_box = OptimizerStateBox()
+        outer.addWidget(self.optimizer_box)
         self.network_box = QGroupBox("Network")
         net_form = QFormLayout(self.network_box)
         self.loss = QComboBox()
@@ -104,6 +107,17 @@ class InspectorPanel(QWidget):
         self._build_selection(self.doc.selection)
         self._loading = False
 
+    def _optimizer_target(self, spec, key) -> None:
+        settings = self.doc.project.training["optimizer"]
+        if key[0] == "edge":
+            _, i, k, j = key
+            self.optimizer_box.set_target(spec, f"layers.{i}.{weight_key(spec['layers'][i])}", (k, j), settings)
+        elif key[0] == "bias":
+            _, i, j = key
+            self.optimizer_box.set_target(spec, f"layers.{i}.bias", (j,), settings)
+        else:
+            self.optimizer_box.set_target(spec, None, None, settings)
+
     def _clear_selection_form(self):
         # A fresh host widget each time; the old one is deleted later, because
         # the control whose signal caused this refresh may be inside it.
@@ -126,8 +140,10 @@ class InspectorPanel(QWidget):
             hint = QLabel("Click a neuron, a weight or a layer title to inspect and edit it.")
             hint.setWordWrap(True)
             form.addRow(hint)
+            self.optimizer_box.set_target(spec, None, None, self.doc.project.training["optimizer"])
             return
         kind = key[0]
+        self._optimizer_target(spec, key)
         if kind == "edge":
             _, i, k, j = key
             key = weight_key(spec["layers"][i])

@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self._history_reset(t.history, [la.activation for la in net.spec.layers])
 
     def _history_reset(self, history, activations) -> None:
+        self.inspector.optimizer_box.clear()
         self.plots.updates_per_epoch = self._updates_per_epoch()
         self.plots.set_history(history, activations)
         self.show_progress(self.training.epoch, self.training.steps, None, "not measured")
@@ -127,6 +128,7 @@ class MainWindow(QMainWindow):
         import time
         self.plots.updates_per_epoch = self._updates_per_epoch()
         self.plots.show_snapshot(snap)
+        self.inspector.optimizer_box.show_snapshot(snap.extra.get("optimizer"))
         if snap.boundary is not None:
             self.data_panel.show_boundary(snap.boundary)
         now = time.perf_counter()

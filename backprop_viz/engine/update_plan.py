@@ -83,7 +83,7 @@ def _twin(trainer):
     return copy.deepcopy(trainer, memo)
 
 
-def _state_by_param(net, state: dict) -> dict[str, dict]:
+def state_by_param(net, state: dict) -> dict[str, dict]:
     """The optimizer's flat state cut into per-parameter views."""
     flat = state.get("*", {})
     out: dict[str, dict] = {name: {} for name in net.params}
@@ -119,12 +119,12 @@ def preview(trainer, X=None, T=None) -> UpdatePlan:
         X, T = twin.peek_batch()
     rng = copy.deepcopy(twin.dropout_rng)
     old = {n: p.copy() for n, p in twin.net.params.items()}
-    before = _state_by_param(twin.net, twin.optimizer.state)
+    before = state_by_param(twin.net, twin.optimizer.state)
     settings = dict(twin.optimizer.settings)
     step, epoch = twin.steps + 1, twin.epoch
     rec = twin.step()
     info = twin.last_update if rec["nonfinite"] is None else None
-    after = _state_by_param(twin.net, twin.optimizer.state)
+    after = state_by_param(twin.net, twin.optimizer.state)
     params = []
     grads = {n: node.grad if node.grad is not None else np.zeros_like(node.value)
              for n, node in twin.last_pass.params.items()}

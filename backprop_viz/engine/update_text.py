@@ -185,3 +185,50 @@ def tensor_update_lines(plan: UpdatePlan, pu: ParamUpdate, spec, digits: int = 9
     from .naming import labelled, tensor_name
     lines = update_lines(plan, pu, tensor_name(spec, pu.name), digits)
     return [f"{labelled(spec, pu.name)}:"] + [f"  {line}" for line in lines]
+
+
+def state_lines(settings: dict, state: dict, label: str, digits: int = 6) -> list[str]:
+    """What the optimizer remembers about one element, and the step size that follows from it."""
+    name, lr = settings["name"], settings["lr"]
+    title = optimizer_title(settings)
+    if name == "sgd" and not settings["momentum"]:
+        return [f"{title} keeps no state: each update moves {label} by −lr·g with lr = {fmt(lr, digits)}"]
+    if not state:
+        return [f"{title}: no state yet for {label} (the first update creates it)"]
+    if name == "sgd":
+        b = state["momentum_buffer"]
+        return [f"{title}: momentum buffer b = {fmt(b, digits)}",
+                f"the next update moves {label} by about −lr·b = {fmt(-lr * b, digits)} plus −lr·g"]
+    if name in ("adam", "adamw"):
+        b1, b2 = settings["betas"]
+        t = int(state["step"])
+        m, v = float(state["exp_avg"]), float(state["exp_avg_sq"])
+        if settings["amsgrad"]:
+            v = float(state["max_exp_avg_sq"])
+        m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        rate = lr / (math.sqrt(v_hat) + settings["eps"])
+        # Written out without combining hats: they render badly in many interface fonts.
+        return [f"{title} after {t:,} update{'s' if t != 1 else ''}: m = {fmt(m, digits)}, v = {fmt(v, digits)}",
+                f"bias-corrected: m/(1 − β1^t) = {fmt(m_hat, digits)}, v/(1 − β2^t) = {fmt(v_hat, digits)}",
+                f"step size now: lr·(corrected m)/(√(corrected v) + ε) = "
+                f"{fmt(lr * m_hat / (math.sqrt(v_hat) + settings['eps']), digits)}; "
+                f"effective rate lr/(√(corrected v) + ε) = {fmt(rate, digits)}"]
+    if name == "rmsprop":
+        v = float(state["square_avg"])
+        centre = float(state["grad_avg"]) if "grad_avg" in state else 0.0
+        d = math.sqrt(max(v - centre * centre, 0.0)) + settings["eps"]
+        lines = [f"{title}: v = {fmt(v, digits)}" + (f", ḡ = {fmt(centre, digits)}" if "grad_avg" in state else "")]
+        if "momentum_buffer" in state:
+            lines.append(f"momentum buffer b = {fmt(state['momentum_buffer'], digits)}")
+        lines.append(f"effective rate lr/d = {fmt(lr / d, digits)} (d = {fmt(d, digits)})")
+        return lines
+    if name == "adagrad":
+        total = float(state["sum"])
+        t = int(state["step"])
+        clr = lr / (1 + (t - 1) * settings["lr_decay"])
+        return [f"{title} after {t:,} updates: S = Σg² = {fmt(total, digits)}",
+                f"effective rate lr/(√S + ε) = {fmt(clr / (math.sqrt(total) + settings['eps']), digits)}"]
+    v, u = float(state["square_avg"]), float(state["acc_delta"])
+    eps = settings["eps"]
+    return [f"{title}: v = {fmt(v, digits)}, u = {fmt(u, digits)}",
+            f"effective rate lr·√(u + ε)/√(v + ε) = {fmt(lr * math.sqrt(u + eps) / math.sqrt(v + eps), digits)}"]

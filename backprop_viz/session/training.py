@@ -22,6 +22,7 @@ from .project import Project
 
 MAX_RATE_HZ = 60.0
 BOUNDARY_RATE_HZ = 10.0
+OPTIMIZER_STATE_RATE_HZ = 4.0
 GRID = 60
 LIVE_SETTINGS = ("lr", "clip_grad_norm", "clip_grad_value", "l1", "l2", "data")
 
@@ -120,6 +121,7 @@ class TrainingSession:
         self.history = History(len(self.net.spec.layers), capacity)
         self.last_record = None
         self._boundary_at = 0.0
+        self._state_at = 0.0
         self._rate = 0.0
         self._rate_mark = (time.perf_counter(), 0)
 
@@ -212,6 +214,13 @@ class TrainingSession:
         if want_boundary and _plane_data(self.project.data, self.net):
             grid = self.boundary()
             self._boundary_at = now
+        extra = {}
+        if boundary or now - self._state_at >= 1 / OPTIMIZER_STATE_RATE_HZ:
+            # A few times a second is enough to read, and keeps large networks' snapshots small.
+            from ..engine.update_plan import state_by_param
+            extra["optimizer"] = {"settings": dict(tr.optimizer.settings),
+                                  "state": state_by_param(self.net, tr.optimizer.state)}
+            self._state_at = now
         return Snapshot(step=tr.steps, epoch=tr.epoch, loss=rec["loss"] if rec else math.nan,
                         val_loss=rec.get("val_loss") if rec else None,
                         records=tuple(_compact(r) for r in records),
@@ -219,7 +228,8 @@ class TrainingSession:
                         health=health, histograms=hists, preacts=preacts, boundary=grid,
                         nonfinite=rec.get("nonfinite") if rec else None, stopped=stopped,
                         steps_per_second=self._rate,
-                        time_grads=tuple(tuple(v) for v in time_gradient_norms(tr.last_pass)))
+                        time_grads=tuple(tuple(v) for v in time_gradient_norms(tr.last_pass)),
+                        extra=extra)
 
     def _distributions(self):
         lp = self.trainer.last_pass

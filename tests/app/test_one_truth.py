@@ -149,3 +149,28 @@ def test_a_killed_training_process_keeps_the_last_weights_received(qtbot, make_w
     w.act_step.trigger()
     assert w.training.steps == snap.step + 1
     assert [p for p in multiprocessing.active_children() if p.name == "backprop-viz training"]
+
+
+def test_the_selected_weights_optimizer_state_is_shown_live(qtbot, make_window):
+    p = open_template("xor")
+    p = p.with_training({**p.training, "optimizer": {"name": "adam", "lr": 0.02}})
+    w = make_window(project=p)
+    w.doc.select(("edge", 0, 1, 2))
+    box = w.inspector.optimizer_box
+    assert box.isVisible() and "no state yet for W1[2,3]" in box.text.text()
+    w.act_step.trigger()
+    w.act_step.trigger()
+    text = box.text.text()
+    assert text.startswith("Adam after 2 updates: m = ")
+    # The numbers are the training process's own optimizer state for that element.
+    session = TrainingSession(p)
+    session.trainer.step()
+    session.trainer.step()
+    from backprop_viz.engine.update_plan import state_by_param
+    m = state_by_param(session.net, session.trainer.optimizer.state)["layers.0.weight"]["exp_avg"][1, 2]
+    from backprop_viz.engine.formatting import fmt
+    assert f"m = {fmt(m, 6)}" in text
+    assert "effective rate lr/(√(corrected v) + ε)" in text
+    w.act_undo.trigger()
+    w.act_undo.trigger()
+    assert "no state yet" in box.text.text()
