@@ -9,7 +9,7 @@ import os
 import sys
 import time
 
-SUBCOMMANDS = ("trace", "train", "gradcheck", "export")
+SUBCOMMANDS = ("trace", "train", "gradcheck", "export", "import-weights")
 
 
 def _floats(text: str, what: str):
@@ -68,13 +68,43 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("project", help="project or network file")
     e.add_argument("--steps", type=int, default=0, help="updates to train first (0: export as is)")
     e.add_argument("--out", required=True, help="output folder")
-    e.add_argument("--format", default="png,svg,csv", help="figure formats, comma-separated (png,svg,csv)")
+    e.add_argument("--format", default="png,svg,csv",
+                   help="figure formats, comma-separated (png,svg,csv); or torch: a PyTorch training script")
     e.add_argument("--quiet", action="store_true")
+
+    w = sub.add_parser("import-weights", help="put weights from a safetensors file into a copy of a project")
+    w.add_argument("project", help="project or network file whose shapes the weights match")
+    w.add_argument("weights", help="a .safetensors file (e.g. written by the exported train.py)")
+    w.add_argument("--out", required=True, help="the new project file to write")
     return p
+
+
+def cmd_import_weights(args) -> int:
+    from .session.project import Project
+    from .session.weights_import import import_weights
+    project = import_weights(Project.load(args.project), args.weights)
+    try:
+        project.save(args.out)
+    except OSError as exc:
+        raise SystemExit(f"error: {args.out}: could not be written ({exc.strerror or exc})") from None
+    print(f"wrote {args.out} with the weights of {args.weights}")
+    return 0
 
 
 def cmd_export(args) -> int:
     import os
+    if args.format.strip().lower() == "torch":
+        from .session.project import Project
+        from .session.torch_script import write_torch_export
+        if args.steps:
+            raise SystemExit("error: --steps: the PyTorch export writes the project as it is (train in the script)")
+        try:
+            paths = write_torch_export(Project.load(args.project), args.out)
+        except OSError as exc:
+            raise SystemExit(f"error: {args.out}: could not be written ({exc.strerror or exc})") from None
+        print(f"wrote {', '.join(os.path.basename(p) for p in paths)} to {args.out}; "
+              f"run: python {os.path.join(args.out, 'train.py')} --steps 1000 --save weights.safetensors")
+        return 0
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from .app.launch import qt_problem
     problem = qt_problem()
@@ -97,7 +127,7 @@ def main(argv=None) -> int:
     from .engine import SpecError
     try:
         return {"trace": cmd_trace, "train": cmd_train, "gradcheck": cmd_gradcheck,
-                "export": cmd_export}[args.command](args)
+                "export": cmd_export, "import-weights": cmd_import_weights}[args.command](args)
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

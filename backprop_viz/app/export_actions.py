@@ -7,7 +7,8 @@ import os
 from PySide6.QtWidgets import QApplication, QMenu, QProgressDialog
 
 from ..engine.derivation import csv_rows, latex, markdown
-from ..session.exports import heatmap_csv, history_csv, run_json, torch_script
+from ..session.exports import heatmap_csv, history_csv, run_json
+from ..session.torch_script import SCRIPT, write_torch_export
 from . import dialogs
 from .exporters import export_plot, export_scene, export_step_sequence, export_text
 
@@ -46,7 +47,7 @@ class ExportActions:
         m.addAction("Step-through as numbered PNGs…", self.step_sequence)
         m.addSeparator()
         m.addAction("Network file…", self.w.export_network)
-        m.addAction("PyTorch script…", self.torch)
+        m.addAction("PyTorch training script…", self.torch)
         return m
 
     # -- helpers ---------------------------------------------------------------------------
@@ -136,11 +137,13 @@ class ExportActions:
         return self._run(path, lambda p: export_text(p, text))
 
     def torch(self, path=None) -> bool:
-        path = path or self._path("Export PyTorch script", "torch", "network_torch.py")
+        """train.py and its data and weights, in the folder the chosen file is in."""
+        path = path or self._path("Export PyTorch training script (its data is written beside it)", "torch",
+                                  SCRIPT)
         if not path:
             return False
-        path = self._ext(path, ("py",), "py")
-        return self._run(path, lambda p: export_text(p, torch_script(self.w.doc.project.network_spec)))
+        folder = os.path.dirname(os.path.abspath(path))
+        return self._run(os.path.join(folder, SCRIPT), lambda p: write_torch_export(self.w.doc.project, folder))
 
     def step_sequence(self, folder=None) -> bool:
         if folder is None:

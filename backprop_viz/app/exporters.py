@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import QMarginsF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 
 from ..engine.files import write_atomic, write_text_atomic
@@ -42,11 +42,64 @@ def export_plot(plot_item, path: str, width: int = 1200, height: int = 800) -> N
                     view.resize(old)
         write_atomic(path, write)
     elif kind == "svg":
-        write_atomic(path, lambda tmp: ex.SVGExporter(plot_item).export(tmp))
+        write_atomic(path, lambda tmp: _plot_svg(plot_item, tmp))
     elif kind == "csv":
         write_atomic(path, lambda tmp: ex.CSVExporter(plot_item).export(tmp))
     else:
         raise ValueError(f"{os.path.basename(path)}: choose .png, .svg or .csv")
+
+
+def _plot_svg(plot_item, tmp: str) -> bool:
+    """The plot drawn by Qt's own SVG generator (pyqtgraph's SVGExporter fails on PySide6 ≥ 6.11);
+    False when Qt could not paint or write it, so nothing is published."""
+    scene = plot_item.scene()
+    if scene is None:
+        raise ValueError("the plot is not shown, so there is nothing to draw")
+    rect = plot_item.sceneBoundingRect()
+    if rect.width() < 1 or rect.height() < 1:
+        raise ValueError("the plot has no size yet")
+    view = plot_item.getViewWidget()
+    background = view.backgroundBrush() if view is not None else QBrush(QColor("white"))
+    gen = QSvgGenerator()
+    gen.setFileName(tmp)
+    gen.setSize(QSize(int(rect.width()), int(rect.height())))
+    gen.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
+    gen.setTitle("backprop-viz")
+    if view is not None:
+        # The screen's resolution: pyqtgraph's axes are recorded pictures, which Qt
+        # rescales by the ratio of resolutions when they are played back.
+        gen.setResolution(view.logicalDpiX())
+    # Items told they are being exported draw for a file, not the screen: scatter
+    # symbols as shapes rather than fragments of a cached image (which Qt's SVG
+    # writer cannot crop). Thick pens make pyqtgraph draw a curve as separate
+    # segments; in an SVG each curve should be one <path> an editor can restyle.
+    import pyqtgraph as pg
+    items = [plot_item] + [item for item in scene.items() if plot_item.isAncestorOf(item)]
+    curves = [item for item in items if isinstance(item, pg.PlotCurveItem)]
+    modes = [curve.opts["segmentedLineMode"] for curve in curves]
+    options = {"antialias": True, "background": background.color()}
+    painter = QPainter()
+    try:
+        for item in items:
+            if hasattr(item, "setExportMode"):
+                item.setExportMode(True, options)
+        for curve in curves:
+            curve.setSegmentedLineMode("off")
+        if not painter.begin(gen):
+            return False
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.fillRect(QRectF(0, 0, rect.width(), rect.height()), background)
+            scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+        finally:
+            ended = painter.end()
+    finally:
+        for curve, mode in zip(curves, modes):
+            curve.setSegmentedLineMode(mode)
+        for item in items:
+            if hasattr(item, "setExportMode"):
+                item.setExportMode(False)
+    return ended and os.path.getsize(tmp) > 0
 
 
 def export_scene(scene, path: str, scale: float = 2.0, background=None, rect=None) -> None:

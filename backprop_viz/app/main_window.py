@@ -293,6 +293,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_save_as)
         self.exports = ExportActions(self)
         self.export_menu = self.exports.build_menu(m)
+        self.act_import_weights = m.addAction("&Import weights…", self.import_weights)
         m.addSeparator()
         m.addAction(self.act_quit)
         e = bar.addMenu("&Edit")
@@ -455,6 +456,10 @@ class MainWindow(QMainWindow):
         for p in files:
             self.recent_menu.addAction(p, lambda _=False, p=p: self.open_path(p))
         self.recent_menu.setEnabled(bool(files))
+
+    def import_weights(self, path: str | None = None) -> bool:
+        from .weights_import_action import import_weights_into
+        return import_weights_into(self, path)
 
     def reset_weights(self) -> None:
         self.training.reset()

@@ -1,6 +1,7 @@
 """Every exporter writes a file that parses, with the numbers and curves it should hold."""
 
 import csv
+import os
 import json
 import shutil
 import subprocess
@@ -14,7 +15,8 @@ from PySide6.QtGui import QImage
 
 from backprop_viz.engine import trace
 from backprop_viz.engine.derivation import csv_rows, latex, markdown
-from backprop_viz.session.exports import history_csv, run_json, torch_script
+from backprop_viz.session.exports import history_csv, run_json
+from backprop_viz.session.torch_script import training_script
 from backprop_viz.session.templates import open_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,24 +81,6 @@ def test_derivation_csv_rows():
     assert float(w1[2]) == pytest.approx(0.009276093, abs=5e-10)
 
 
-def test_torch_script_reproduces_the_predictions(tmp_path):
-    pytest.importorskip("torch")
-    for key in ("xor", "residual", "mlp"):
-        p = open_template(key)
-        f = tmp_path / f"{key}.py"
-        f.write_text(torch_script(p.network_spec))
-        X = np.random.default_rng(0).normal(size=(6, p.network().n_inputs))
-        code = f"import runpy, json; ns = runpy.run_path({str(f)!r}); print(json.dumps(ns['predict']({X.tolist()!r})))"
-        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-        assert res.returncode == 0, res.stderr
-        np.testing.assert_allclose(json.loads(res.stdout), p.network().predict(X), rtol=1e-10, atol=1e-12)
-
-
-def test_torch_script_is_valid_python_everywhere():
-    for key in ("exploding", "deep_sigmoid", "worked_example"):
-        compile(torch_script(open_template(key).network_spec), "script.py", "exec")
-
-
 def test_plot_and_scene_exports_from_the_app(qtbot, make_window, answers, tmp_path):
     w = make_window("xor")
     for _ in range(3):
@@ -127,8 +111,9 @@ def test_plot_and_scene_exports_from_the_app(qtbot, make_window, answers, tmp_pa
     assert run["format"] == "backprop-viz/run" and run["steps"] == w.training.steps
     assert run["project"]["network"]["layers"][0]["units"] == 4
     assert "numpy" in run["versions"] and run["seeds"]["training"] == 0
-    assert ex.torch(str(tmp_path / "net.py"))
-    compile((tmp_path / "net.py").read_text(), "net.py", "exec")
+    assert ex.torch(str(tmp_path / "torch" / "anything.py"))
+    assert sorted(os.listdir(tmp_path / "torch")) == ["data.npz", "initial_weights.safetensors", "train.py"]
+    compile((tmp_path / "torch" / "train.py").read_text(), "train.py", "exec")
 
 
 def test_derivation_export_from_the_stepper(qtbot, make_window, answers, tmp_path):
@@ -214,4 +199,4 @@ def test_headless_export_of_a_recurrent_project(tmp_path):
     assert res.returncode == 0, res.stderr
     md = (out / "derivation.md").read_text()
     assert "a sequence of 6 steps" in md and "layers.0.t6.act" in md
-    compile(torch_script(open_template("remember_5").network_spec), "rnn.py", "exec")
+    compile(training_script(open_template("remember_5")), "rnn.py", "exec")
