@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QMarginsF, QRectF, QSize, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 
-from ..engine.files import write_atomic, write_text_atomic
+from ..engine.files import write_atomic, write_bytes, write_text_atomic
 
 
 
@@ -63,13 +63,22 @@ def export_scene(scene, path: str, scale: float = 2.0, background=None, rect=Non
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
             scene.render(painter, QRectF(0, 0, image.width(), image.height()), rect)
-            painter.end()
-            return image.save(tmp, "PNG")
+            if not painter.end():
+                return False
+            buf = QBuffer()
+            buf.open(QIODevice.OpenModeFlag.WriteOnly)
+            if not image.save(buf, "PNG"):
+                return False
+            write_bytes(tmp, bytes(buf.data()))
         write_atomic(path, write)
     elif kind == "svg":
         def write(tmp):
+            # Into memory first: QSvgGenerator reports no write errors, a full
+            # disk would leave an empty or truncated file that looked fine.
+            buf = QBuffer()
+            buf.open(QIODevice.OpenModeFlag.WriteOnly)
             gen = QSvgGenerator()
-            gen.setFileName(tmp)
+            gen.setOutputDevice(buf)
             gen.setSize(QSize(int(rect.width()), int(rect.height())))
             gen.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
             gen.setTitle("backprop-viz")
@@ -77,7 +86,9 @@ def export_scene(scene, path: str, scale: float = 2.0, background=None, rect=Non
             painter.fillRect(QRectF(0, 0, rect.width(), rect.height()), bg)
             scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect,
                          Qt.AspectRatioMode.KeepAspectRatio)
-            painter.end()
+            if not painter.end() or buf.size() == 0:
+                return False
+            write_bytes(tmp, bytes(buf.data()))
         write_atomic(path, write)
     else:
         raise ValueError(f"{os.path.basename(path)}: choose .png or .svg")

@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QWidget
 
 from ..engine import SpecError
-from ..engine.files import write_text_atomic
+from ..engine.files import dumps, write_text_atomic
 from ..engine.formatting import fmt
 from ..session.project import Project
 from ..session.templates import TEMPLATES, open_template
@@ -395,7 +395,7 @@ class MainWindow(QMainWindow):
         if not path:
             return False
         try:
-            write_text_atomic(path, json.dumps(self.doc.project.network_spec, indent=1) + "\n")
+            write_text_atomic(path, dumps(self.doc.project.network_spec) + "\n")
         except OSError as exc:
             dialogs.error(self, "Export failed", f"{path} could not be written: {exc.strerror or exc}")
             return False
