@@ -25,6 +25,17 @@ def _progress(done, total, loss, started):
     sys.stderr.flush()
 
 
+def _quiet_offscreen_warnings() -> None:
+    """The offscreen platform warns that it cannot size windows; the error line
+    of a failed export must stay the only line."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(mode, context, message):
+        if "propagateSizeHints" not in message:
+            sys.stderr.write(message + "\n")
+    qInstallMessageHandler(handler)
+
+
 def run(project_path: str, steps: int, out: str, formats: list[str], quiet: bool = False) -> list[str]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from . import dialogs
@@ -68,6 +79,7 @@ def _run(project_path: str, steps: int, out: str, formats: list[str], quiet: boo
 
     from .application import make_app, wait_until_drawn
     from .main_window import MainWindow
+    _quiet_offscreen_warnings()
     app = make_app()
     w = MainWindow(trained)
     try:
