@@ -16,6 +16,17 @@ from ..engine.files import write_atomic, write_bytes, write_text_atomic
 
 
 
+def _save_png(image: QImage, tmp: str) -> bool:
+    """Encoded in memory, then written by Python: QImage.save to a file on a
+    full disk can report success for a truncated file."""
+    buf = QBuffer()
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buf, "PNG"):
+        return False
+    write_bytes(tmp, bytes(buf.data()))
+    return True
+
+
 def export_plot(plot_item, path: str, width: int = 1200, height: int = 800) -> None:
     """A pyqtgraph plot as PNG (width × height pixels), SVG or CSV (by the file's extension)."""
     import pyqtgraph.exporters as ex
@@ -36,7 +47,7 @@ def export_plot(plot_item, path: str, width: int = 1200, height: int = 800) -> N
                 image = exporter.export(toBytes=True)
                 if image.height() != height:
                     image = image.scaled(width, height)
-                return image.save(tmp, "PNG")
+                return _save_png(image, tmp)
             finally:
                 if view is not None:
                     view.resize(old)
@@ -65,11 +76,7 @@ def export_scene(scene, path: str, scale: float = 2.0, background=None, rect=Non
             scene.render(painter, QRectF(0, 0, image.width(), image.height()), rect)
             if not painter.end():
                 return False
-            buf = QBuffer()
-            buf.open(QIODevice.OpenModeFlag.WriteOnly)
-            if not image.save(buf, "PNG"):
-                return False
-            write_bytes(tmp, bytes(buf.data()))
+            return _save_png(image, tmp)
         write_atomic(path, write)
     elif kind == "svg":
         def write(tmp):

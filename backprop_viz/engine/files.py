@@ -87,6 +87,7 @@ def write_atomic(path, write) -> None:
         if write(tmp) is False:
             raise OSError(errno.EIO, "could not be written completely", path)
         publish(tmp, path)
+        clean_stale_temp_files(folder)
     except OSError as exc:
         _remove(tmp)
         if exc.filename == tmp:
