@@ -62,6 +62,8 @@ class MainWindow(QMainWindow):
     def _set_document(self, doc: Document) -> None:
         old = self.doc
         self.doc = doc
+        if self.editor is not None:
+            self.editor.deleteLater()     # a child of the window: it would outlive every open
         self.editor = Editor(doc, self)
         self.editor.refused.connect(lambda where, why: self.statusBar().showMessage(
             f"Not possible: {why}" if not where else f"Not possible ({where}): {why}", 8000))
@@ -76,7 +78,7 @@ class MainWindow(QMainWindow):
             self._rebind_undo()
         self._update_title()
         if old is not None:
-            old.deleteLater()
+            old.dispose()
 
     def _install_panels(self) -> None:
         first = not self.docks
@@ -512,6 +514,7 @@ class MainWindow(QMainWindow):
         self.before_document_change()
         self.autosave.stop()
         self.recovery.close()
+        self.doc.quiet()
         if self.persist_layout:
             self.save_layout()
         event.accept()

@@ -30,6 +30,7 @@ class InstanceRecovery:
         self._lock = self._locker(self.path)
         self._lock.tryLock(0)
         self._claimed: tuple[Path, QLockFile | None] | None = None
+        self._keep = False
         clean_stale_temp_files(self.folder)
 
     @staticmethod
@@ -45,9 +46,14 @@ class InstanceRecovery:
     def discard(self) -> None:
         _unlink(self.path)
 
+    def keep(self) -> None:
+        """Closing without asking (SIGTERM): the file stays for the next start."""
+        self._keep = True
+
     def close(self) -> None:
-        """A clean close: no work to recover, and the lock goes."""
-        self.discard()
+        """The window closes: its file goes (unless kept), and so does the lock."""
+        if not self._keep:
+            self.discard()
         self._lock.unlock()
 
     # -- files left by windows that died ------------------------------------------------
