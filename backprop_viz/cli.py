@@ -129,16 +129,13 @@ def main(argv=None) -> int:
         return {"trace": cmd_trace, "train": cmd_train, "gradcheck": cmd_gradcheck,
                 "export": cmd_export, "import-weights": cmd_import_weights}[args.command](args)
     except SpecError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
     except SystemExit as exc:
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
             return 2
         raise
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         # Output piped into head and the like: stop quietly.
         try:
@@ -146,6 +143,17 @@ def main(argv=None) -> int:
         except OSError:
             pass
         return 0
+    except OSError as exc:
+        # A folder that cannot be written, a full disk, a file that vanished.
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("error: out of memory; use a smaller network or fewer samples", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 def _load(path):

@@ -59,7 +59,11 @@ def take_screenshot(window, app, out: str) -> bool:
 
 def run(args) -> int:
     app = make_app()
+    from . import quit_signals
+    holder = {}
+    quit_signals.install(app, lambda: holder.get("window"))
     window, error = create_window(args.file, args.template)
+    holder["window"] = window
     if args.screenshot:
         if error:
             print(f"error: {error}", file=sys.stderr)

@@ -14,6 +14,15 @@ PREVIEW_ROWS = 20
 ROLES = ("input", "target", "ignore")
 
 
+def output_proposal(task: str, n_out: int) -> str:
+    """The output layer and loss the imported targets can be learnt with
+    (what data.adapt_network makes of the network when they do not fit)."""
+    if task == "classification":
+        return ("a softmax output layer with cross-entropy" if n_out > 1
+                else "a sigmoid output unit with binary cross-entropy")
+    return "a linear (identity) output layer with mean squared error"
+
+
 class CsvImportDialog(QDialog):
     def __init__(self, text: str, source: str, parent=None):
         super().__init__(parent)
@@ -96,7 +105,7 @@ class CsvImportDialog(QDialog):
         self.error.setText("")
         n_in, n_out = len(d["X"][0]), len(d["T"][0])
         self.summary.setText(f"The network will get {n_in} input(s) and {n_out} output(s) "
-                             f"({d['task']}, {len(d['X'])} samples).")
+                             f"({d['task']}, {len(d['X'])} samples): {output_proposal(d['task'], n_out)}.")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
         return True
 

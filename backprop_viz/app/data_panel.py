@@ -419,10 +419,9 @@ class DataPanel(QWidget):
         path = dialogs.open_path(self, "Import CSV", "", dialogs.CSV_FILTER)
         if not path:
             return False
-        from ..engine.csvdata import MAX_BYTES
+        from ..engine import budget
         try:
-            if os.path.getsize(path) > MAX_BYTES:
-                raise SpecError(path, f"is larger than {MAX_BYTES // 1_000_000} MB; split or sample it first")
+            budget.check_csv_size(os.path.getsize(path), path)
             with open(path, encoding="utf-8-sig") as fh:
                 text = fh.read()
         except (OSError, UnicodeDecodeError, SpecError) as exc:

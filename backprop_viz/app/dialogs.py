@@ -4,21 +4,41 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from ..engine.errors import SpecError
+
 PROJECT_FILTER = "backprop-viz files (*.json);;All files (*)"
+
+# Set by headless commands (backprop-viz export): nobody could answer a dialog
+# there, so an error becomes a SpecError for the command's error line, and a
+# question is never asked.
+_headless = False
+
+
+def set_headless(on: bool) -> None:
+    global _headless
+    _headless = on
+
+
+def _refuse_in_headless(title: str) -> None:
+    if _headless:
+        raise SpecError(title, "needs an answer, and there is no window to ask in")
 
 
 def open_path(parent: QWidget, title="Open", folder="", filter=PROJECT_FILTER) -> str | None:
+    _refuse_in_headless(title)
     path, _ = QFileDialog.getOpenFileName(parent, title, folder, filter)
     return path or None
 
 
 def save_path(parent: QWidget, title="Save as", folder="", filter=PROJECT_FILTER) -> str | None:
+    _refuse_in_headless(title)
     path, _ = QFileDialog.getSaveFileName(parent, title, folder, filter)
     return path or None
 
 
 def save_discard_cancel(parent: QWidget, name: str) -> str:
     """'save', 'discard' or 'cancel'."""
+    _refuse_in_headless("Unsaved changes")
     box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
                       f"Save the changes to {name} before closing?",
                       QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
@@ -29,10 +49,13 @@ def save_discard_cancel(parent: QWidget, name: str) -> str:
 
 
 def error(parent: QWidget, title: str, text: str) -> None:
+    if _headless:
+        raise SpecError(title, " ".join(text.split()))
     QMessageBox.critical(parent, title, text)
 
 
 def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
+    _refuse_in_headless(title)
     return QMessageBox.question(parent, title, text) == QMessageBox.StandardButton.Yes
 
 
@@ -41,6 +64,7 @@ CSV_FILTER = "CSV files (*.csv *.txt);;All files (*)"
 
 def import_csv(parent: QWidget, text: str, source: str) -> dict | None:
     """The import dialog for CSV text already read; the data choice, or None if cancelled."""
+    _refuse_in_headless("Import CSV")
     from .csv_import_dialog import CsvImportDialog
     dialog = CsvImportDialog(text, source, parent)
     return dialog.result_data if dialog.exec() == CsvImportDialog.DialogCode.Accepted else None
@@ -48,6 +72,7 @@ def import_csv(parent: QWidget, text: str, source: str) -> dict | None:
 
 def png_size(parent: QWidget, width: int = 1200, height: int = 800) -> tuple[int, int] | None:
     """Width and height in pixels for a PNG export, or None if cancelled."""
+    _refuse_in_headless("PNG size")
     from PySide6.QtWidgets import QInputDialog
     text, ok = QInputDialog.getText(parent, "PNG size", "Width × height in pixels:", text=f"{width}x{height}")
     if not ok:

@@ -45,6 +45,16 @@ class Document(QObject):
         # panels skip work that the change cannot affect.
         self.last_change = {"network", "data", "training", "view"}
 
+    def quiet(self) -> None:
+        """No more signals: a stack deleted while modified announces that it is
+        clean from its destructor, to slots whose objects are gone by then."""
+        self.undo_stack.blockSignals(True)
+        self.blockSignals(True)
+
+    def dispose(self) -> None:
+        self.quiet()
+        self.deleteLater()
+
     # -- state -------------------------------------------------------------------
     @property
     def modified(self) -> bool:

@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QMarginsF, QRectF, QSize, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 
-from ..engine.files import write_atomic, write_text_atomic
+from ..engine.files import write_atomic, write_bytes, write_text_atomic
 
+
+
+def _save_png(image: QImage, tmp: str) -> bool:
+    """Encoded in memory, then written by Python: QImage.save to a file on a
+    full disk can report success for a truncated file."""
+    buf = QBuffer()
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buf, "PNG"):
+        return False
+    write_bytes(tmp, bytes(buf.data()))
+    return True
 
 
 def export_plot(plot_item, path: str, width: int = 1200, height: int = 800) -> None:
@@ -36,7 +47,7 @@ def export_plot(plot_item, path: str, width: int = 1200, height: int = 800) -> N
                 image = exporter.export(toBytes=True)
                 if image.height() != height:
                     image = image.scaled(width, height)
-                return image.save(tmp, "PNG")
+                return _save_png(image, tmp)
             finally:
                 if view is not None:
                     view.resize(old)
@@ -116,13 +127,18 @@ def export_scene(scene, path: str, scale: float = 2.0, background=None, rect=Non
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
             scene.render(painter, QRectF(0, 0, image.width(), image.height()), rect)
-            painter.end()
-            return image.save(tmp, "PNG")
+            if not painter.end():
+                return False
+            return _save_png(image, tmp)
         write_atomic(path, write)
     elif kind == "svg":
         def write(tmp):
+            # Into memory first: QSvgGenerator reports no write errors, a full
+            # disk would leave an empty or truncated file that looked fine.
+            buf = QBuffer()
+            buf.open(QIODevice.OpenModeFlag.WriteOnly)
             gen = QSvgGenerator()
-            gen.setFileName(tmp)
+            gen.setOutputDevice(buf)
             gen.setSize(QSize(int(rect.width()), int(rect.height())))
             gen.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
             gen.setTitle("backprop-viz")
@@ -130,7 +146,9 @@ def export_scene(scene, path: str, scale: float = 2.0, background=None, rect=Non
             painter.fillRect(QRectF(0, 0, rect.width(), rect.height()), bg)
             scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect,
                          Qt.AspectRatioMode.KeepAspectRatio)
-            painter.end()
+            if not painter.end() or buf.size() == 0:
+                return False
+            write_bytes(tmp, bytes(buf.data()))
         write_atomic(path, write)
     else:
         raise ValueError(f"{os.path.basename(path)}: choose .png or .svg")

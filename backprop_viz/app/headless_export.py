@@ -25,14 +25,38 @@ def _progress(done, total, loss, started):
     sys.stderr.flush()
 
 
+def _quiet_offscreen_warnings() -> None:
+    """The offscreen platform warns that it cannot size windows; the error line
+    of a failed export must stay the only line."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(mode, context, message):
+        if "propagateSizeHints" not in message:
+            sys.stderr.write(message + "\n")
+    qInstallMessageHandler(handler)
+
+
 def run(project_path: str, steps: int, out: str, formats: list[str], quiet: bool = False) -> list[str]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from . import dialogs
+    dialogs.set_headless(True)
+    try:
+        return _run(project_path, steps, out, formats, quiet)
+    finally:
+        dialogs.set_headless(False)
+
+
+def _run(project_path: str, steps: int, out: str, formats: list[str], quiet: bool) -> list[str]:
     project = Project.load(project_path)
     bad = [f for f in formats if f not in ("png", "svg", "csv")]
     if bad:
         raise SpecError("--format", f"unknown {bad[0]!r} (expected png, svg, csv)")
     if steps < 0:
         raise SpecError("--steps", f"must be ≥ 0, got {steps}")
+    # A folder that cannot be written is found before minutes of training.
+    os.makedirs(out, exist_ok=True)
+    if not os.access(out, os.W_OK):
+        raise SpecError(out, "cannot write in this folder (permission denied)")
     session = TrainingSession(project)
     started = time.perf_counter()
     records = []
@@ -55,53 +79,54 @@ def run(project_path: str, steps: int, out: str, formats: list[str], quiet: bool
 
     from .application import make_app, wait_until_drawn
     from .main_window import MainWindow
+    _quiet_offscreen_warnings()
     app = make_app()
     w = MainWindow(trained)
-    w.persist_layout = False
-    w.training.history = session.history
-    w.training.steps, w.training.epoch = session.trainer.steps, session.trainer.epoch
-    from ..engine import Network
-    acts = [layer.activation for layer in Network.from_dict(trained.network_spec).spec.layers]
-    w.plots.set_history(session.history, acts)
-    w.resize(1400, 900)
-    w.show()
-    wait_until_drawn(w, app)
-    if snap is not None:
-        w.plots.show_snapshot(snap)
-        w.plots._slow_update()
-        w.data_panel.show_boundary(snap.boundary)
-        w.show_progress(snap.epoch, snap.step, snap.loss, snap.health.summary)
-    w.stepper_panel.run_to_end()
-    wait_until_drawn(w, app)
-    os.makedirs(out, exist_ok=True)
-    written = []
-    ex = w.exports
+    try:
+        w.persist_layout = False
+        w.training.history = session.history
+        w.training.steps, w.training.epoch = session.trainer.steps, session.trainer.epoch
+        from ..engine import Network
+        acts = [layer.activation for layer in Network.from_dict(trained.network_spec).spec.layers]
+        w.plots.set_history(session.history, acts)
+        w.resize(1400, 900)
+        w.show()
+        wait_until_drawn(w, app)
+        if snap is not None:
+            w.plots.show_snapshot(snap)
+            w.plots._slow_update()
+            w.data_panel.show_boundary(snap.boundary)
+            w.show_progress(snap.epoch, snap.step, snap.loss, snap.health.summary)
+        w.stepper_panel.run_to_end()
+        wait_until_drawn(w, app)
+        written = []
+        ex = w.exports
 
-    def note(path, ok):
-        if ok:
-            written.append(path)
-    figures = list(FIGURES)
-    if w.data_panel.stack.currentWidget() is w.data_panel.plot:
-        figures.append("decision_boundary")
-    for fmt in formats:
-        for name in figures:
-            path = os.path.join(out, f"{name}.{fmt}")
-            note(path, ex.plot(name, path))
-        if fmt in ("png", "svg"):
-            for name, fn in (("network", ex.network_drawing), ("graph", ex.graph)):
+        def note(path, ok):
+            if ok:
+                written.append(path)
+        figures = list(FIGURES)
+        if w.data_panel.stack.currentWidget() is w.data_panel.plot:
+            figures.append("decision_boundary")
+        for fmt in formats:
+            for name in figures:
                 path = os.path.join(out, f"{name}.{fmt}")
-                note(path, fn(path))
-    for ext in ("md", "tex", "csv"):
-        path = os.path.join(out, f"derivation.{ext}")
-        note(path, ex.derivation(path))
-    for ext in ("csv", "json"):
-        path = os.path.join(out, f"history.{ext}")
-        note(path, ex.history(path))
-    path = os.path.join(out, "network.json")
-    from ..engine.files import write_text_atomic
-    import json
-    write_text_atomic(path, json.dumps(trained.network_spec, indent=1) + "\n")
-    written.append(path)
-    w.doc.undo_stack.setClean()
-    w.close()
+                note(path, ex.plot(name, path))
+            if fmt in ("png", "svg"):
+                for name, fn in (("network", ex.network_drawing), ("graph", ex.graph)):
+                    path = os.path.join(out, f"{name}.{fmt}")
+                    note(path, fn(path))
+        for ext in ("md", "tex", "csv"):
+            path = os.path.join(out, f"derivation.{ext}")
+            note(path, ex.derivation(path))
+        for ext in ("csv", "json"):
+            path = os.path.join(out, f"history.{ext}")
+            note(path, ex.history(path))
+        path = os.path.join(out, "network.json")
+        from ..engine.files import dumps, write_text_atomic
+        write_text_atomic(path, dumps(trained.network_spec) + "\n")
+        written.append(path)
+    finally:
+        w.doc.undo_stack.setClean()
+        w.close()
     return written

@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QWidget
 
 from ..engine import SpecError
-from ..engine.files import write_text_atomic
+from ..engine.files import dumps, read_json, write_text_atomic
 from ..engine.formatting import fmt
 from ..session.project import Project
 from ..session.templates import TEMPLATES, open_template
@@ -26,7 +26,8 @@ from .plots_panel import PlotsPanel
 from .stepper_panel import StepperPanel
 from .training_controller import DIVERGED, RUNNING, TrainingController
 from .training_panel import TrainingPanel
-from .settings import app_settings, recovery_path
+from .recovery_files import InstanceRecovery
+from .settings import app_settings
 
 AUTOSAVE_IDLE_MS = 30_000
 MAX_RECENT = 8
@@ -48,6 +49,7 @@ class MainWindow(QMainWindow):
         self.autosave.setSingleShot(True)
         self.autosave.setInterval(AUTOSAVE_IDLE_MS)
         self.autosave.timeout.connect(self.write_recovery)
+        self.recovery = InstanceRecovery()
         self._build_status_bar()
         self.docks: dict[str, QDockWidget] = {}
         self._set_document(Document(project or default_project(), path))
@@ -60,6 +62,8 @@ class MainWindow(QMainWindow):
     def _set_document(self, doc: Document) -> None:
         old = self.doc
         self.doc = doc
+        if self.editor is not None:
+            self.editor.deleteLater()     # a child of the window: it would outlive every open
         self.editor = Editor(doc, self)
         self.editor.refused.connect(lambda where, why: self.statusBar().showMessage(
             f"Not possible: {why}" if not where else f"Not possible ({where}): {why}", 8000))
@@ -74,7 +78,7 @@ class MainWindow(QMainWindow):
             self._rebind_undo()
         self._update_title()
         if old is not None:
-            old.deleteLater()
+            old.dispose()
 
     def _install_panels(self) -> None:
         first = not self.docks
@@ -419,7 +423,7 @@ class MainWindow(QMainWindow):
         if not path:
             return False
         try:
-            write_text_atomic(path, json.dumps(self.doc.project.network_spec, indent=1) + "\n")
+            write_text_atomic(path, dumps(self.doc.project.network_spec) + "\n")
         except OSError as exc:
             dialogs.error(self, "Export failed", f"{path} could not be written: {exc.strerror or exc}")
             return False
@@ -470,39 +474,39 @@ class MainWindow(QMainWindow):
             return
         payload = {"path": self.doc.path, "project": self.doc.project.to_dict()}
         try:
-            write_text_atomic(recovery_path(), json.dumps(payload) + "\n")
+            self.recovery.write(json.dumps(payload) + "\n")
         except OSError as exc:
             self.statusBar().showMessage(f"Autosave failed: {exc.strerror or exc}", 8000)
 
     def discard_recovery(self) -> None:
-        try:
-            os.unlink(recovery_path())
-        except FileNotFoundError:
-            pass
-        except OSError:
-            pass
+        self.recovery.discard()
 
     def offer_recovery(self) -> bool:
         """After a crash, offer the unsaved work left in the recovery file."""
-        path = recovery_path()
-        if not path.exists():
+        path = self.recovery.claim_orphan()
+        if path is None:
             return False
         try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
+            payload = read_json(path, "recovery file")
             project = Project.from_dict(payload["project"])
             original = payload.get("path")
-        except (ValueError, KeyError, TypeError, SpecError, OSError):
-            self.discard_recovery()
+            if original is not None and not isinstance(original, str):
+                raise SpecError("path", "expected text")
+        except (KeyError, TypeError, SpecError) as exc:
+            self.recovery.discard_claimed()
+            self.statusBar().showMessage(f"An unreadable recovery file was removed ({exc})", 8000)
             return False
         name = os.path.basename(original) if original else "an untitled project"
         if not dialogs.ask_yes_no(self, "Restore unsaved work",
                                   f"backprop-viz closed with unsaved changes to {name}.\n"
                                   "Restore them?"):
-            self.discard_recovery()
+            self.recovery.discard_claimed()
             return False
         self._set_document(Document(project, original))
         self.doc.mark_modified()
         self._update_title()
+        self.write_recovery()     # now this window's, before the dead one's goes
+        self.recovery.discard_claimed()
         return True
 
     # -- layout and closing -----------------------------------------------------------------
@@ -537,7 +541,8 @@ class MainWindow(QMainWindow):
             return
         self.before_document_change()
         self.autosave.stop()
-        self.discard_recovery()
+        self.recovery.close()
+        self.doc.quiet()
         if self.persist_layout:
             self.save_layout()
         event.accept()

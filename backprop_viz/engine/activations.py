@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import SpecError
+from .fields import _show, is_number
 
 
 def sigmoid(z):
@@ -146,8 +147,8 @@ def parse_activation(value, path: str) -> Activation:
         if key not in params:
             allowed = ", ".join(params) or "none"
             raise SpecError(f"{path}.{key}", f"not a parameter of {name} (parameters: {allowed})")
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
-            raise SpecError(f"{path}.{key}", f"expected a finite number, got {v!r}")
+        if not is_number(v):
+            raise SpecError(f"{path}.{key}", f"expected a finite number, got {_show(v)}")
         if key == "alpha" and v <= 0:
             raise SpecError(f"{path}.{key}", f"must be positive, got {v!r}")
         params[key] = float(v)

@@ -9,9 +9,8 @@ import os
 
 import numpy as np
 
+from . import budget
 from .errors import SpecError
-
-MAX_BYTES = 50 * 1024 * 1024
 
 
 def _is_number(text: str) -> bool:
@@ -31,6 +30,10 @@ def read_csv_text(text: str, source: str = "CSV"):
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
+    # Counted on the first line before anything is parsed: 10,000 columns would
+    # take seconds to parse only to be refused.
+    first_line = text.lstrip().split("\n", 1)[0]
+    budget.check_csv_columns(first_line.count(delimiter) + 1, source)
     rows = []
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
@@ -74,8 +77,7 @@ def read_csv_file(path):
         size = os.path.getsize(path)
     except OSError as exc:
         raise SpecError(str(path), f"cannot read ({exc.strerror or exc})") from None
-    if size > MAX_BYTES:
-        raise SpecError(str(path), f"is {size / 1e6:.0f} MB; at most {MAX_BYTES / 1e6:.0f} MB can be loaded")
+    budget.check_csv_size(size, str(path))
     try:
         with open(path, encoding="utf-8-sig") as fh:
             text = fh.read()

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from . import budget
 from .errors import SpecError
 
 
@@ -162,6 +163,9 @@ SEQUENCE_TITLES = {"sine_next": "Sine wave: next value (sequence)", "bit_sum": "
 def generate_sequence(name: str, n: int = 200, noise: float = 0.1, seed: int = 0, steps: int | None = None):
     if name not in SEQUENCE_GENERATORS:
         raise SpecError("data", f"unknown sequence task {name!r} (expected one of {', '.join(SEQUENCE_GENERATORS)})")
+    budget.check_samples(n, "data.samples")
+    if steps is not None:
+        budget.check_time_steps(steps, "data.steps")
     kwargs = {} if steps is None else {"steps": steps}
     return SEQUENCE_GENERATORS[name](n=n, noise=float(noise), seed=seed, **kwargs)
 
@@ -200,6 +204,7 @@ def generate(name: str, n: int = 200, noise: float = 0.1, seed: int = 0):
         raise SpecError("data", f"unknown data set {name!r} (expected one of {', '.join(GENERATORS)})")
     if not isinstance(n, int) or n < 2:
         raise SpecError("data.samples", f"expected a whole number ≥ 2, got {n!r}")
+    budget.check_samples(n, "data.samples")
     if not (isinstance(noise, (int, float)) and 0 <= noise <= 10):
         raise SpecError("data.noise", f"expected a number from 0 to 10, got {noise!r}")
     return GENERATORS[name](n=n, noise=float(noise), seed=seed)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import SpecError
+from .fields import is_number
 from .network import Network
 
 DEFAULT_TOLERANCE = 1e-5
@@ -29,6 +31,8 @@ def gradient_check(net: Network, X, T, eps: float = 1e-6, names=None, seed: int 
     divided by 2·eps), so gradients smaller than 1e-4 are compared absolutely;
     ``max_elements`` limits how many elements of each parameter are probed.
     """
+    if not is_number(eps) or eps <= 0 or eps > 1:
+        raise SpecError("--eps", f"the finite-difference step must be a number in (0, 1], got {eps!r}")
     work = net.copy()
     for layer in work.spec.layers:
         # Truncated BPTT is an approximation by design: check the full gradient.

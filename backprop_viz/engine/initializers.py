@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .errors import SpecError
+from .fields import _show, is_number
 
 DEFAULT_PARAMS = {
     "xavier_uniform": {"gain": 1.0},
@@ -36,8 +37,8 @@ def parse_init(value, path: str) -> dict:
         if key not in params:
             allowed = ", ".join(params) or "none"
             raise SpecError(f"{path}.{key}", f"not a parameter of {name} (parameters: {allowed})")
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise SpecError(f"{path}.{key}", f"expected a finite number, got {v!r}")
+        if not is_number(v):
+            raise SpecError(f"{path}.{key}", f"expected a finite number, got {_show(v)}")
         params[key] = float(v)
     if name == "normal" and params["std"] < 0:
         raise SpecError(f"{path}.std", f"must not be negative, got {params['std']}")

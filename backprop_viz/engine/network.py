@@ -254,8 +254,7 @@ class Network:
             raise SpecError(path, f"expected shape ({n}, {k}), got {T.shape}")
         if not np.all(np.isfinite(T)):
             raise SpecError(path, "contains a value that is not a finite number")
-        if self.spec.loss == "hinge" and not np.all(np.isin(T, (-1, 1))):
-            raise SpecError(path, "hinge loss needs targets of −1 or +1")
+        check_targets_fit_loss(T, self.spec.loss, path)
         return T
 
     def _check_sequence_targets(self, T, n, path, steps):
@@ -271,6 +270,7 @@ class Network:
             raise SpecError(path, f"expected a target at every time step, shape {want}, got {T.shape}")
         if not np.all(np.isfinite(T)):
             raise SpecError(path, "contains a value that is not a finite number")
+        check_targets_fit_loss(T.reshape(-1, k), self.spec.loss, path)
         return T
 
     # -- the graph -----------------------------------------------------------------
@@ -479,3 +479,26 @@ class Network:
         """Loss in prediction mode (validation), penalties included."""
         result = self.build(X, T, training=False)
         return float(result.loss.value)
+
+
+def check_targets_fit_loss(T: np.ndarray, loss: str, path: str = "T") -> None:
+    """Targets a loss can learn: a loss of −353,879 on targets 0…999 is no result."""
+    def first_bad(mask) -> int:
+        return int(np.argwhere(mask)[0][0])
+    if loss == "binary_cross_entropy":
+        bad = (T < 0) | (T > 1)
+        if bad.any():
+            row = first_bad(bad)
+            raise SpecError(f"{path}[{row}]", f"binary cross-entropy needs targets from 0 to 1, got "
+                                              f"{T[row].tolist()[:4]} (scale the targets, or use mse)")
+    elif loss == "cross_entropy":
+        bad = (T < 0).any(axis=1) | (np.abs(T.sum(axis=1) - 1) > 1e-6)
+        if bad.any():
+            row = first_bad(bad)
+            raise SpecError(f"{path}[{row}]", "cross-entropy needs a class number or a one-hot row "
+                                              f"(probabilities summing to 1), got {T[row].tolist()[:4]}")
+    elif loss == "hinge":
+        bad = ~np.isin(T, (-1, 1))
+        if bad.any():
+            row = first_bad(bad)
+            raise SpecError(f"{path}[{row}]", f"hinge loss needs targets of −1 or +1, got {T[row].tolist()[:4]}")

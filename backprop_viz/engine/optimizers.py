@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .errors import SpecError
+from .fields import is_number
 
 DEFAULTS = {
     "sgd": {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0},
@@ -66,8 +67,7 @@ def parse_optimizer(cfg, path="optimizer") -> dict:
     return out
 
 
-def _finite(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+_finite = is_number
 
 
 class Optimizer:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from .errors import SpecError
+from .fields import _show, is_number
 
 DEFAULTS = {
     "step": {"step_size": 10, "gamma": 0.1},
@@ -18,7 +19,7 @@ def parse_schedule(cfg, path="schedule"):
         return None
     if isinstance(cfg, str):
         cfg = {"name": cfg}
-    if not isinstance(cfg, dict) or cfg.get("name") not in DEFAULTS:
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("name"), str) or cfg["name"] not in DEFAULTS:
         raise SpecError(path, f"expected one of {', '.join(DEFAULTS)} (or null), got {cfg!r}")
     out = {"name": cfg["name"], **DEFAULTS[cfg["name"]]}
     for key, v in cfg.items():
@@ -27,8 +28,8 @@ def parse_schedule(cfg, path="schedule"):
         if key not in out:
             raise SpecError(f"{path}.{key}", f"not a setting of {cfg['name']} "
                                              f"(settings: {', '.join(DEFAULTS[cfg['name']])})")
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-            raise SpecError(f"{path}.{key}", f"expected a number ≥ 0, got {v!r}")
+        if not is_number(v) or v < 0:
+            raise SpecError(f"{path}.{key}", f"expected a number ≥ 0, got {_show(v)}")
         out[key] = v
     for key in ("step_size", "T_max"):
         if key in out and (int(out[key]) != out[key] or out[key] < 1):

@@ -6,14 +6,16 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import initializers
+from . import budget, initializers
 from .activations import Activation, parse_activation
 from .errors import SpecError
+from .fields import SEED_MAX, _show, choice, is_number, is_whole, whole
+from .fields import boolean as _bool
+from .fields import number as _checked_number
 from .ops import LOGIT_LOSSES, LOSSES
 
 FORMAT = "backprop-viz/network"
@@ -65,39 +67,27 @@ class NetworkSpec:
     extra: dict = field(default_factory=dict)
 
 
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+_is_int = is_whole
 
 
 def _positive_int(v, path):
-    if not _is_int(v) or v < 1:
-        raise SpecError(path, f"expected a positive whole number, got {v!r}")
-    return v
+    return whole(v, path, 1)
+
+
+def _units(v, path):
+    return whole(v, path, 1, budget.MAX_UNITS)
 
 
 def _number(v, path, *, low=None, high=None, high_open=False):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise SpecError(path, f"expected a finite number, got {v!r}")
-    if low is not None and v < low:
-        raise SpecError(path, f"must be at least {low}, got {v!r}")
-    if high is not None and (v >= high if high_open else v > high):
-        bound = f"below {high}" if high_open else f"at most {high}"
-        raise SpecError(path, f"must be {bound}, got {v!r}")
-    return float(v)
-
-
-def _bool(v, path):
-    if not isinstance(v, bool):
-        raise SpecError(path, f"expected true or false, got {v!r}")
-    return v
+    return _checked_number(v, path, low, high, high_open=high_open)
 
 
 def _array(v, shape, path) -> np.ndarray:
     """A nested list of finite numbers of exactly ``shape``."""
     def walk(x, depth, p):
         if depth == len(shape):
-            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-                raise SpecError(p, f"expected a finite number, got {x!r}")
+            if not is_number(x):
+                _checked_number(x, p)
             return
         if not isinstance(x, list):
             raise SpecError(p, f"expected a list of {shape[depth]}, got {type(x).__name__}")
@@ -139,7 +129,7 @@ def parse_layer(d, fan_in: int, path: str, is_output: bool) -> LayerSpec:
         raise SpecError(f"{path}.type", f"unknown {kind!r} (expected dense or recurrent)")
     if "units" not in d:
         raise SpecError(f"{path}.units", "missing (how many neurons the layer has)")
-    units = _positive_int(d["units"], f"{path}.units")
+    units = _units(d["units"], f"{path}.units")
     act = parse_activation(d.get("activation", "identity"), f"{path}.activation")
     if act.name == "softmax" and not is_output:
         raise SpecError(f"{path}.activation", "softmax is only allowed on the output layer")
@@ -149,7 +139,7 @@ def parse_layer(d, fan_in: int, path: str, is_output: bool) -> LayerSpec:
         layer.weight = _array(d["weight"], (fan_in, units), f"{path}.weight")
     _parse_bias(d, layer, path)
     norm = d.get("norm")
-    if norm not in (None, "batch", "layer"):
+    if norm is not None and (not isinstance(norm, str) or norm not in ("batch", "layer")):
         raise SpecError(f"{path}.norm", f"unknown {norm!r} (expected batch, layer or null)")
     layer.norm = norm
     for key in ("gamma", "beta", "running_mean", "running_var"):
@@ -180,7 +170,7 @@ def parse_recurrent(d, fan_in: int, path: str, is_output: bool) -> LayerSpec:
         raise SpecError(f"{path}.type", "a recurrent layer needs a dense read-out layer after it")
     if "units" not in d:
         raise SpecError(f"{path}.units", "missing (how many hidden units the layer has)")
-    units = _positive_int(d["units"], f"{path}.units")
+    units = _units(d["units"], f"{path}.units")
     act = parse_activation(d.get("activation", "tanh"), f"{path}.activation")
     if act.name not in RECURRENT_ACTIVATIONS:
         raise SpecError(f"{path}.activation",
@@ -193,13 +183,28 @@ def parse_recurrent(d, fan_in: int, path: str, is_output: bool) -> LayerSpec:
         layer.weight_hidden = _array(d["weight_hidden"], (units, units), f"{path}.weight_hidden")
     _parse_bias(d, layer, path)
     readout = d.get("readout", "sequence")
-    if readout not in ("sequence", "last"):
+    if not isinstance(readout, str) or readout not in ("sequence", "last"):
         raise SpecError(f"{path}.readout", f"unknown {readout!r} (expected sequence or last)")
     layer.readout = readout
     bptt = d.get("bptt")
     if bptt is not None:
         layer.bptt = _positive_int(bptt, f"{path}.bptt")
     return layer
+
+
+def _check_budget(inputs: int, layers_raw: list) -> None:
+    """Refuse a network too large to hold before any weight is allocated."""
+    count = 0
+    fan_in = inputs
+    for i, raw in enumerate(layers_raw):
+        if not isinstance(raw, dict) or not is_whole(raw.get("units")):
+            return     # parse_layer names the problem
+        units = _units(raw["units"], f"layers[{i}].units")
+        count += fan_in * units + 3 * units
+        if raw.get("type") == "recurrent":
+            count += units * units
+        fan_in = units
+    budget.check_parameters(count)
 
 
 def parse_spec(d) -> NetworkSpec:
@@ -214,13 +219,14 @@ def parse_spec(d) -> NetworkSpec:
             raise SpecError("version", f"expected a whole number, got {v!r}")
         if v != VERSION:
             newer = " (written by a newer backprop-viz)" if v > VERSION else ""
-            raise SpecError("version", f"unsupported version {v}{newer}; this build reads {VERSION}")
+            raise SpecError("version", f"unsupported version {_show(v)}{newer}; this build reads {VERSION}")
     if "inputs" not in d:
         raise SpecError("inputs", "missing (how many input values a sample has)")
-    inputs = _positive_int(d["inputs"], "inputs")
+    inputs = _units(d["inputs"], "inputs")
     layers_raw = d.get("layers")
     if not isinstance(layers_raw, list) or not layers_raw:
         raise SpecError("layers", f"expected a non-empty list of layers, got {layers_raw!r}")
+    _check_budget(inputs, layers_raw)
     layers = []
     fan_in = inputs
     for i, raw in enumerate(layers_raw):
@@ -229,9 +235,7 @@ def parse_spec(d) -> NetworkSpec:
             raise SpecError(f"layers[{i}].type", "recurrent layers come first, each passing on its whole sequence")
         layers.append(layer)
         fan_in = layer.units
-    loss = d.get("loss", "half_squared_error")
-    if loss not in LOSSES:
-        raise SpecError("loss", f"unknown {loss!r} (expected one of {', '.join(LOSSES)})")
+    loss = choice(d.get("loss", "half_squared_error"), tuple(LOSSES), "loss")
     out = layers[-1]
     if loss in LOGIT_LOSSES:
         need = LOGIT_LOSSES[loss]
@@ -246,18 +250,9 @@ def parse_spec(d) -> NetworkSpec:
     spec = NetworkSpec(inputs=inputs, layers=layers, loss=loss)
     spec.l1 = _number(d.get("l1", 0.0), "l1", low=0.0)
     spec.l2 = _number(d.get("l2", 0.0), "l2", low=0.0)
-    seed = d.get("seed", 0)
-    if not _is_int(seed) or seed < 0:
-        raise SpecError("seed", f"expected a whole number ≥ 0, got {seed!r}")
-    spec.seed = seed
-    dtype = d.get("dtype", "float64")
-    if dtype not in DTYPES:
-        raise SpecError("dtype", f"unknown {dtype!r} (expected float64 or float32)")
-    spec.dtype = dtype
-    reduction = d.get("time_reduction", "mean")
-    if reduction not in ("mean", "sum"):
-        raise SpecError("time_reduction", f"unknown {reduction!r} (expected mean or sum)")
-    spec.time_reduction = reduction
+    spec.seed = whole(d.get("seed", 0), "seed", 0, SEED_MAX)
+    spec.dtype = choice(d.get("dtype", "float64"), tuple(DTYPES), "dtype")
+    spec.time_reduction = choice(d.get("time_reduction", "mean"), ("mean", "sum"), "time_reduction")
     for key in ("name", "description"):
         if key in d:
             if not isinstance(d[key], str):

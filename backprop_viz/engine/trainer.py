@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .errors import SpecError
+from .fields import SEED_MAX, _show, is_number, is_whole, whole
 from .graph import backward
 from .network import Network
 from .optimizers import make_optimizer
@@ -21,8 +22,8 @@ from .schedules import parse_schedule, scheduled_lr
 def _optional_positive(v, path, *, integer=False):
     if v is None:
         return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-        raise SpecError(path, f"expected a number > 0 or null, got {v!r}")
+    if not is_number(v) or v <= 0:
+        raise SpecError(path, f"expected a number > 0 or null, got {_show(v)}")
     if integer and int(v) != v:
         raise SpecError(path, f"expected a whole number, got {v!r}")
     return int(v) if integer else float(v)
@@ -31,7 +32,7 @@ def _optional_positive(v, path, *, integer=False):
 def parse_early_stopping(cfg, path="early_stopping"):
     if cfg is None or cfg is False:
         return None
-    if isinstance(cfg, int) and not isinstance(cfg, bool):
+    if is_whole(cfg):
         cfg = {"patience": cfg}
     if not isinstance(cfg, dict):
         raise SpecError(path, f"expected a patience or an object, got {cfg!r}")
@@ -40,8 +41,8 @@ def parse_early_stopping(cfg, path="early_stopping"):
             raise SpecError(f"{path}.{key}", "unknown key (expected patience, min_delta)")
     patience = _optional_positive(cfg.get("patience", 10), f"{path}.patience", integer=True)
     min_delta = cfg.get("min_delta", 0.0)
-    if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or min_delta < 0:
-        raise SpecError(f"{path}.min_delta", f"expected a number ≥ 0, got {min_delta!r}")
+    if not is_number(min_delta) or min_delta < 0:
+        raise SpecError(f"{path}.min_delta", f"expected a number ≥ 0, got {_show(min_delta)}")
     return {"patience": patience, "min_delta": float(min_delta)}
 
 
@@ -66,8 +67,7 @@ class Trainer:
         self.clip_grad_value = _optional_positive(clip_grad_value, "clip_grad_value")
         self.schedule = parse_schedule(schedule)
         self.early_stopping = parse_early_stopping(early_stopping)
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise SpecError("seed", f"expected a whole number ≥ 0, got {seed!r}")
+        whole(seed, "seed", 0, SEED_MAX)
         batch_seq, drop_seq = np.random.SeedSequence(seed).spawn(2)
         self._batch_rng = np.random.default_rng(batch_seq)
         self.dropout_rng = np.random.default_rng(drop_seq)

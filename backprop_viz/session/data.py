@@ -15,11 +15,12 @@ import copy
 import csv
 import gzip
 import io
-import math
 
 import numpy as np
 
 from ..engine import Network, SpecError
+from ..engine import budget
+from ..engine.fields import SETTINGS, _show, choice, is_number, is_whole, whole
 from ..engine.csvdata import read_csv_text
 from ..engine.datasets import (CLASSIFICATION, FEATURES, GENERATORS, SEQUENCE_GENERATORS, add_features, generate,
                                generate_sequence)
@@ -27,8 +28,8 @@ from .assets import assets_dir
 
 DIGITS_FILE = "digits/optdigits.csv.gz"
 DIGITS_COUNT = 1797
-MAX_SAMPLES = 100_000
-MAX_IMPORT_ROWS = 100_000
+MAX_SAMPLES = budget.MAX_SAMPLES
+MAX_IMPORT_ROWS = budget.MAX_SAMPLES
 
 SEED_SAMPLES = {
     "seed_worked_example": {"X": [[0.1, 0.3]], "T": [[0.03]], "title": "Worked example (0.1, 0.3 → 0.03)"},
@@ -37,15 +38,12 @@ SEED_SAMPLES = {
 }
 
 
-def _int(v, path, lo, hi):
-    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise SpecError(path, f"expected a whole number from {lo} to {hi}, got {v!r}")
-    return v
+_int = whole
 
 
 def _fraction(v, path):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
-        raise SpecError(path, f"expected a fraction in [0, 1), got {v!r}")
+    if not is_number(v) or not 0 <= v < 1:
+        raise SpecError(path, f"expected a fraction in [0, 1), got {_show(v)}")
     return float(v)
 
 
@@ -64,22 +62,19 @@ def normalise(d) -> dict:
         _check_keys(d, ("kind", "name", "samples", "noise", "seed", "validation", "features", "steps"))
         out = {"kind": "builtin", "name": "xor", "samples": 200, "noise": 0.1, "seed": 0,
                "validation": 0.2, "features": [], **copy.deepcopy(d)}
-        names = list(GENERATORS) + list(SEQUENCE_GENERATORS)
-        if out["name"] not in names:
-            raise SpecError("data.name", f"unknown {out['name']!r} (expected one of {', '.join(names)})")
+        choice(out["name"], list(GENERATORS) + list(SEQUENCE_GENERATORS), "data.name")
         if out["name"] in SEQUENCE_GENERATORS:
             if "steps" in out:
-                _int(out["steps"], "data.steps", 1, 500)
+                SETTINGS["data.steps"].check(out["steps"], "data.steps")
         elif "steps" in out:
             raise SpecError("data.steps", f"{out['name']} is not a sequence task")
-        _int(out["samples"], "data.samples", 4, MAX_SAMPLES)
-        noise = out["noise"]
-        if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise <= 10:
-            raise SpecError("data.noise", f"expected a number from 0 to 10, got {noise!r}")
+        SETTINGS["data.samples"].check(out["samples"], "data.samples")
+        SETTINGS["data.noise"].check(out["noise"], "data.noise")
         _fraction(out["validation"], "data.validation")
-        _int(out["seed"], "data.seed", 0, 2 ** 32 - 1)
+        SETTINGS["seed"].check(out["seed"], "data.seed")
         feats = out["features"]
-        if not isinstance(feats, list) or any(f not in FEATURES for f in feats) or len(set(feats)) != len(feats):
+        if (not isinstance(feats, list) or any(not isinstance(f, str) or f not in FEATURES for f in feats)
+                or len(set(feats)) != len(feats)):
             raise SpecError("data.features", f"expected a list of distinct names from {', '.join(FEATURES)}, "
                                              f"got {feats!r}")
         if feats and generate(out["name"], 4, 0.0, 0)[0].shape[1] != 2:
@@ -91,7 +86,7 @@ def normalise(d) -> dict:
         _check_keys(d, ("kind", "samples", "seed", "validation"))
         out = {"kind": "digits", "samples": DIGITS_COUNT, "seed": 0, "validation": 0.2, **d}
         _int(out["samples"], "data.samples", 10, DIGITS_COUNT)
-        _int(out["seed"], "data.seed", 0, 2 ** 32 - 1)
+        SETTINGS["seed"].check(out["seed"], "data.seed")
         _fraction(out["validation"], "data.validation")
         return out
     if kind == "samples":
@@ -100,13 +95,12 @@ def normalise(d) -> dict:
         T = _matrix(d.get("T"), "data.T")
         if len(X) != len(T):
             raise SpecError("data.T", f"has {len(T)} rows; data.X has {len(X)}")
-        if len(X) > MAX_SAMPLES:
-            raise SpecError("data.X", f"has {len(X)} rows; at most {MAX_SAMPLES}")
+        budget.check_data_values(len(X), len(X[0]) + len(T[0]), "data.X")
         out = {"kind": "samples", "X": X, "T": T, "validation": _fraction(d.get("validation", 0.0), "data.validation"),
-               "seed": _int(d.get("seed", 0), "data.seed", 0, 2 ** 32 - 1)}
+               "seed": SETTINGS["seed"].check(d.get("seed", 0), "data.seed")}
         if "validation_indices" in d:
             idx = d["validation_indices"]
-            if (not isinstance(idx, list) or any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(X)
+            if (not isinstance(idx, list) or any(not is_whole(i) or not 0 <= i < len(X)
                                                  for i in idx) or len(set(idx)) != len(idx) or len(idx) >= len(X)):
                 raise SpecError("data.validation_indices",
                                 f"expected distinct sample numbers below {len(X)}, leaving training samples")
@@ -124,7 +118,8 @@ def normalise(d) -> dict:
 
 def _matrix(v, path) -> list:
     if not isinstance(v, list) or not v:
-        raise SpecError(path, f"expected a non-empty list of rows, got {v!r}"[:120])
+        raise SpecError(path, f"expected a non-empty list of rows, got {_show(v)}")
+    budget.check_samples(len(v), path)
     width = None
     out = []
     for i, row in enumerate(v):
@@ -134,8 +129,8 @@ def _matrix(v, path) -> list:
         if len(row) != width or width == 0:
             raise SpecError(f"{path}[{i}]", f"has {len(row)} values; the first row has {width}")
         for j, x in enumerate(row):
-            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-                raise SpecError(f"{path}[{i}][{j}]", f"expected a finite number, got {x!r}")
+            if not is_number(x):
+                raise SpecError(f"{path}[{i}][{j}]", f"expected a finite number, got {_show(x)}")
         out.append([float(x) for x in row])
     return out
 

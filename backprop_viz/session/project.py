@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import os
 
 import numpy as np
 
 from ..engine import Network, SpecError
-from ..engine.files import read_json, write_text_atomic
+from ..engine.fields import SETTINGS, _show, is_number, is_whole
+from ..engine.files import dumps, read_json, write_text_atomic
 from ..engine.optimizers import parse_optimizer
 from ..engine.schedules import parse_schedule
 from ..engine.spec import FORMAT as NETWORK_FORMAT
@@ -62,16 +62,13 @@ def validate_training(d) -> dict:
     out["optimizer"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in opt.items()}
     for key in ("batch_size",):
         v = out[key]
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-            raise SpecError(f"training.{key}", f"expected a whole number ≥ 1 or null, got {v!r}")
+        if v is not None and (not is_whole(v) or v < 1):
+            raise SpecError(f"training.{key}", f"expected a whole number ≥ 1 or null, got {_show(v)}")
     for key in ("clip_grad_norm", "clip_grad_value"):
         v = out[key]
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
-                              or not math.isfinite(v) or v <= 0):
-            raise SpecError(f"training.{key}", f"expected a number > 0 or null, got {v!r}")
-    seed = out["seed"]
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise SpecError("training.seed", f"expected a whole number ≥ 0, got {seed!r}")
+        if v is not None and (not is_number(v) or v <= 0):
+            raise SpecError(f"training.{key}", f"expected a number > 0 or null, got {_show(v)}")
+    SETTINGS["seed"].check(out["seed"], "training.seed")
     return out
 
 
@@ -98,9 +95,7 @@ class Project:
         self.data = validate_data(data if data is not None else self._default_data(net), net)
         self.view = {"digits": 9, **(view or {})}
         self._arrays = None
-        digits = self.view["digits"]
-        if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
-            raise SpecError("view.digits", f"expected a whole number from 1 to 17, got {digits!r}")
+        SETTINGS["view.digits"].check(self.view["digits"], "view.digits")
 
     @staticmethod
     def _default_data(net: Network) -> dict:
@@ -151,7 +146,7 @@ class Project:
                 "view": dict(self.view)}
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=1) + "\n"
+        return dumps(self.to_dict()) + "\n"
 
     @classmethod
     def from_dict(cls, d) -> "Project":
@@ -161,10 +156,10 @@ class Project:
         if fmt == NETWORK_FORMAT:
             return cls(d)
         if fmt != FORMAT:
-            raise SpecError("format", f"expected {FORMAT!r} or {NETWORK_FORMAT!r}, got {fmt!r}")
+            raise SpecError("format", f"expected {FORMAT!r} or {NETWORK_FORMAT!r}, got {_show(fmt)}")
         version = d.get("version")
         if version != VERSION:
-            raise SpecError("version", f"unsupported version {version!r}; this build reads {VERSION}")
+            raise SpecError("version", f"unsupported version {_show(version)}; this build reads {VERSION}")
         allowed = ("format", "version", "network", "data", "training", "view")
         for key in d:
             if key not in allowed:

@@ -6,7 +6,6 @@ import stat
 
 import pytest
 
-from backprop_viz.app.settings import recovery_path
 from backprop_viz.session.project import Project
 
 
@@ -115,9 +114,11 @@ def test_autosave_and_recovery_after_a_crash(qtbot, make_window, answers):
     w.editor.add_neuron(0)
     assert w.autosave.isActive()
     w.autosave.timeout.emit()          # 30 s of idle time
-    assert recovery_path().exists()
+    assert w.recovery.path.exists()
     edited = w.doc.project
-    # A crash: the window never closes cleanly. The next start offers the work back.
+    # A crash: the window never closes cleanly and its process (and lock) is gone.
+    # The next start offers the work back.
+    w.recovery._lock.unlock()
     answers.yes_no = True
     w2 = make_window("worked_example")
     assert w2.offer_recovery()
@@ -129,10 +130,11 @@ def test_declined_recovery_is_discarded(qtbot, make_window, answers):
     w = make_window("xor")
     w.editor.add_neuron(0)
     w.write_recovery()
+    w.recovery._lock.unlock()          # its process died
     answers.yes_no = False
     w2 = make_window("worked_example")
     assert not w2.offer_recovery()
-    assert not recovery_path().exists()
+    assert not w.recovery.path.exists()
 
 
 def test_layout_persists(qtbot, make_window):

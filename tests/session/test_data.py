@@ -166,8 +166,8 @@ def test_very_large_files_are_sampled(monkeypatch):
 
 
 def test_oversized_file_is_refused(tmp_path, monkeypatch):
-    from backprop_viz.engine import csvdata
-    monkeypatch.setattr(csvdata, "MAX_BYTES", 100)
+    from backprop_viz.engine import budget, csvdata
+    monkeypatch.setattr(budget, "MAX_CSV_BYTES", 100)
     f = tmp_path / "big.csv"
     f.write_text("1,2\n" * 100)
     with pytest.raises(SpecError, match="at most"):
