@@ -378,6 +378,7 @@ class StepperPanel(QWidget):
         self.phase_label.setText(f"{PHASE_NAMES[st.phase]} — step {st.position + 1} of {total}"
                                  f" ({'neuron' if st.level == NEURON else 'layer'} level)")
         self.step_text.setPlainText(st.describe(digits=self.doc.project.view.get("digits", 9)))
+        self.formula.show_step(st, digits)
         self.actions_by_name["backButton"].setEnabled(st.position >= 0)
         self.actions_by_name["stepButton"].setEnabled(not st.at_end)
 

@@ -73,6 +73,13 @@ def _tex(text: str) -> str:
     return s.replace("[", "_{[").replace("]", "]}")
 
 
+def tex_math(line: str) -> str:
+    """One formula line as math-mode LaTeX; a trailing "because …" stays words."""
+    main, _, reason = line.partition(" because ")
+    why = f" \\quad\\text{{because {_tex_text(reason)}}}" if reason else ""
+    return _tex(main.strip()) + why
+
+
 def _tex_text(text: str) -> str:
     """Text-mode LaTeX (headings)."""
     out = []
@@ -105,9 +112,7 @@ def latex(tr: Trace, digits: int = 9) -> str:
         text = line.strip()
         if "=" in text:
             left, right = text.split("=", 1)
-            right, _, reason = right.partition(" because ")
-            why = f" \\quad\\text{{because {_tex_text(reason)}}}" if reason else ""
-            lines.append(f"  {_tex(left.strip())} &= {_tex(right.strip())}{why} \\\\")
+            lines.append(f"  {_tex(left.strip())} &= {tex_math(right.strip())} \\\\")
         else:
             lines.append(f"  &\\text{{{_tex_text(text)}}} \\\\")
     if section is not None:

@@ -1,0 +1,89 @@
+"""A column of formula lines set as mathematics, wrapping at equals signs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QSize
+from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from .mathtext_render import render, segments
+
+GAP = 6
+INDENT = 24
+
+
+class MathView(QWidget):
+    """Paints each line's pieces left to right, starting a new row when the width runs out."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("formulaMath")
+        self.lines: list[str] = []
+        self.failed: list[str] = []     # lines mathtext could not set (shown as plain text)
+        sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        sp.setHeightForWidth(True)
+        self.setSizePolicy(sp)
+
+    def set_lines(self, lines: list[str]) -> None:
+        self.lines = [line for line in lines if line.strip()]
+        self.failed = []
+        self.updateGeometry()
+        self.update()
+
+    def _images(self):
+        color = self.palette().color(QPalette.ColorRole.WindowText).name()
+        dpi = max(72, int(round(96 * self.devicePixelRatioF())))
+        out = []
+        for line in self.lines:
+            pieces = [render(seg, color, dpi) for seg in segments(line)]
+            out.append((line, pieces if all(p is not None for p in pieces) else None))
+        return out
+
+    def _layout(self, width: int):
+        """(image or text, position) for everything, and the total height."""
+        placed, y = [], 2
+        ratio = self.devicePixelRatioF()
+        fm = self.fontMetrics()
+        for line, pieces in self._images():
+            if pieces is None:
+                placed.append((line, QPoint(2, y + fm.ascent())))
+                y += fm.height() + GAP
+                continue
+            x, row_h = 2, 0
+            for k, img in enumerate(pieces):
+                w, h = int(img.width() / ratio), int(img.height() / ratio)
+                if k and x + w > width:
+                    y += row_h + 2
+                    x, row_h = INDENT, 0
+                placed.append((img, QPoint(x, y)))
+                x += w + GAP
+                row_h = max(row_h, h)
+            y += row_h + GAP
+        return placed, y
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._layout(width)[1] if self.lines else 0
+
+    def sizeHint(self) -> QSize:
+        return QSize(300, self.heightForWidth(300))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(100, 0)
+
+    def paintEvent(self, event):
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        self.failed = []
+        for item, pos in self._layout(self.width())[0]:
+            if isinstance(item, str):
+                self.failed.append(item)
+                p.drawText(pos, item)
+            else:
+                img = item
+                img.setDevicePixelRatio(self.devicePixelRatioF())
+                p.drawImage(pos, img)
+        p.end()
+
