@@ -21,6 +21,7 @@ from .export_actions import ExportActions
 from .icons import icon
 from .inspector import InspectorPanel
 from .network_canvas import NetworkCanvas
+from .canvas_walk_overlay import CanvasWalkOverlay
 from .data_panel import DataPanel
 from .plots_panel import PlotsPanel
 from .stepper_panel import StepperPanel
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.canvas = NetworkCanvas(doc, self.editor)
         self.setCentralWidget(self.canvas)
         self._install_panels()
+        self.walk_overlay = CanvasWalkOverlay(self.canvas, self.stepper_panel)
         doc.undo_stack.cleanChanged.connect(self._update_title)
         doc.projectChanged.connect(self._project_changed)
         doc.pathChanged.connect(self._update_title)

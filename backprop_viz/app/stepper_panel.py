@@ -24,6 +24,7 @@ PHASE_NAMES = {FORWARD: "Forward pass", BACKWARD: "Backward pass", UPDATE: "Upda
 
 class StepperPanel(QWidget):
     updateApplied = Signal()
+    walkChanged = Signal()      # the walk moved or was rebuilt (the canvas overlay follows)
 
     def __init__(self, doc: Document, parent=None):
         super().__init__(parent)
@@ -381,6 +382,7 @@ class StepperPanel(QWidget):
         self.formula.show_step(st, digits)
         self.actions_by_name["backButton"].setEnabled(st.position >= 0)
         self.actions_by_name["stepButton"].setEnabled(not st.at_end)
+        self.walkChanged.emit()
 
     # -- selection links with the canvas ------------------------------------------------------
     def select_node(self, nid: int) -> None:

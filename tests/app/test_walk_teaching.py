@@ -1,0 +1,153 @@
+"""The walk teaches where the learner looks: on the drawing, with rules set as mathematics."""
+
+import math
+
+from PySide6.QtCore import Qt
+
+from backprop_viz.app import theme
+from backprop_viz.app.canvas_walk_overlay import CanvasWalkOverlay
+from backprop_viz.session.stepper import BACKWARD, FORWARD
+
+
+def step_button(panel):
+    from PySide6.QtWidgets import QToolButton
+    return panel.findChild(QToolButton, "stepButton")
+
+
+def expected_keys(st):
+    return CanvasWalkOverlay.neuron_key_of(st, st.current.node) if st.current.node is not None else []
+
+
+def test_stepping_rings_the_matching_canvas_element_at_each_step(qtbot, make_window):
+    w = make_window("mlp")
+    panel, overlay, canvas = w.stepper_panel, w.walk_overlay, w.canvas
+    st = panel.stepper
+    assert st.level == "neuron"
+    assert overlay.ring_items == []
+    seen = set()
+    while not st.at_end:
+        qtbot.mouseClick(step_button(panel), Qt.MouseButton.LeftButton)
+        keys = expected_keys(st)
+        assert overlay.current_keys == keys
+        node = st.view.nodes[st.current.node] if st.current.node is not None else None
+        if node is not None and node.kind in ("sum", "act"):
+            assert keys == [("neuron", node.layer + 1, node.unit)]
+        if node is not None and node.kind == "weight":
+            assert keys[0][0] == "edge"
+        # The ring sits on the element the step computes.
+        for ring, key in zip(overlay.ring_items, keys):
+            target = canvas.neurons.get(key) or canvas.edges.get(key)
+            if key[0] == "neuron":
+                assert ring.pos() == target.pos()
+            else:
+                assert ring.line() == target.line()
+            seen.add(key[0])
+    assert seen == {"neuron", "edge", "bias"}
+
+
+def test_forward_values_appear_in_the_neurons_as_computed(qtbot, make_window):
+    w = make_window("worked_example")
+    panel, overlay = w.stepper_panel, w.walk_overlay
+    out = ("neuron", 1, 0)
+    assert out not in overlay.value_items
+    panel.step_forward()                       # s = 1.94
+    assert overlay.value_items[out].text() == "1.94"
+    assert overlay.value_items[("neuron", 0, 0)].text() == "0.1"
+    panel.step_forward()                       # predicted = sigmoid(s)
+    assert overlay.value_items[out].text() == "0.874"
+    assert not overlay.grad_items             # nothing flows back during the forward pass
+
+
+def test_backward_colouring_matches_the_gradients(qtbot, make_window):
+    w = make_window("mlp")
+    panel, overlay = w.stepper_panel, w.walk_overlay
+    panel.run_to_loss()
+    assert not overlay.grad_items
+    panel.run_to_end()
+    v = panel.stepper.view
+    grads = {}
+    for n in v.nodes:
+        if n.kind == "weight":
+            grads[("edge", n.layer, n.param[1][0], n.param[1][1])] = n.grad
+        elif n.kind == "bias":
+            grads[("bias", n.layer, n.unit)] = n.grad
+        elif n.kind == "sum":
+            grads[("neuron", n.layer + 1, n.unit)] = n.grad
+    assert set(overlay.grad_items) == set(grads)
+    largest = max(abs(g) for g in grads.values())
+    for key, g in grads.items():
+        pen = overlay.grad_items[key].pen()
+        assert pen.color().rgb() == theme.sign_color(g).rgb(), key
+        assert pen.widthF() == 1.0 + 5.0 * min(abs(g) / largest, 1.0)
+        shown = float(overlay.grad_items[key].toolTip().split(" = ")[-1].replace("−", "-"))
+        assert math.isclose(shown, g, rel_tol=1e-5, abs_tol=1e-9), key
+    # The biggest gradient is drawn widest.
+    widest = max(overlay.grad_items, key=lambda k: overlay.grad_items[k].pen().widthF())
+    assert abs(grads[widest]) == largest
+
+
+def test_the_walk_backwards_partially_colours_only_what_is_known(qtbot, make_window):
+    w = make_window("worked_example")
+    panel, overlay = w.stepper_panel, w.walk_overlay
+    panel.run_to_loss()
+    for _ in range(3):                          # ∂E/∂E, ∂E/∂predicted, ∂E/∂s
+        panel.step_forward()
+    assert panel.stepper.current.phase == BACKWARD
+    assert set(overlay.grad_items) == {("neuron", 1, 0)}
+    panel.step_forward()                        # ∂E/∂b
+    assert ("bias", 0, 0) in overlay.grad_items
+    panel.restart()
+    assert not overlay.items
+
+
+def test_the_overlay_survives_an_edit_of_the_network(qtbot, make_window):
+    w = make_window("worked_example")
+    panel, overlay = w.stepper_panel, w.walk_overlay
+    panel.step_forward()
+    assert w.editor.set_value("layers.0.bias", (0,), 2.0)   # the canvas redraws its scene
+    assert panel.stepper.position == 0                       # an edited weight keeps the place
+    assert overlay.current_keys == [("neuron", 1, 0)]
+    assert overlay.value_items[("neuron", 1, 0)].text() == "2.11"
+    for item in overlay.items:
+        assert item.scene() is w.canvas.scene()
+
+
+def test_formula_panel_sets_the_step_rules_as_mathematics(qtbot, make_window):
+    w = make_window("worked_example")
+    panel = w.stepper_panel
+    panel.run_to_loss()
+    panel.step_forward()
+    panel.step_forward()
+    panel.step_forward()                        # ∂E/∂s
+    lines = panel.formula.math.lines
+    assert "∂predicted/∂s = σ(s)(1 − σ(s)) = 0.874352143 × 0.125647857 = 0.109860473" in lines
+    assert "σ(s)(1 − σ(s))" in panel.step_text.toPlainText()
+    panel.formula.math.grab()                  # paints: every line set by mathtext, none fell back
+    assert panel.formula.math.failed == []
+    assert panel.formula.math.height() > 0
+
+
+def test_selected_weight_lists_every_factor_by_its_rule(qtbot, make_window):
+    w = make_window("worked_example")
+    panel = w.stepper_panel
+    v = panel.stepper.view
+    panel.select_node(v.by_label["W1"])
+    text = panel.formula.text.toPlainText()
+    assert "Each factor by its rule:" in text
+    for rule in ("∂E/∂predicted = predicted − desired = 0.874352143 − 0.03 = 0.844352143",
+                 "∂predicted/∂s = σ(s)(1 − σ(s)) = 0.874352143 × 0.125647857 = 0.109860473",
+                 "∂s/∂W1 = X1 = 0.1"):
+        assert rule in text
+        assert rule in panel.formula.math.lines
+
+
+def test_mathtext_handles_every_rule_shape():
+    from backprop_viz.app.mathtext_render import render, segments
+    for line in ["∂a1[1]/∂s1[1] = relu′(s1[1]) = 0 because s1[1] = -0.3 ≤ 0",
+                 "∂E/∂s2[1] = softmax(s2)[1] − T[1] = 0.2 − 1 = -0.8 because softmax and cross-entropy together",
+                 "∂L2/∂W1[1,1] = 2λ·W1[1,1] = 2 × 0.01 × 0.5 = 0.01",
+                 "∂(h₍ₜ₋₁₎·U)/∂h₍ₜ₋₁₎ = Uᵀ: the gradient goes one step back in time",
+                 "∂y/∂x = γ/σ·(1 − 1/m − x̂²/m) on the diagonal",
+                 "E = ½(desired − predicted)² = ½(0.03 − 0.874352143)² = 0.356465271"]:
+        for seg in segments(line):
+            assert render(seg) is not None, seg
