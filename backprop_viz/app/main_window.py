@@ -69,6 +69,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.canvas)
         self._install_panels()
         self.walk_overlay = CanvasWalkOverlay(self.canvas, self.stepper_panel)
+        self.plots.network_changed(doc.project.network_spec)
+        doc.projectChanged.connect(lambda: doc.changed("network") and self.plots.network_changed(doc.project.network_spec))
         doc.undo_stack.cleanChanged.connect(self._update_title)
         doc.projectChanged.connect(self._project_changed)
         doc.pathChanged.connect(self._update_title)
