@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsLineItem, QGraphicsRectIt
 from ..engine.formatting import fmt
 from ..session.stepper import LAYER, Stepper
 from . import theme
-from .zoom import ctrl_wheel_zoom
+from .zoom import wheel_zoom
 
 NODE_W, NODE_H = 132, 50
 COL_GAP, ROW_GAP = 176, 62
@@ -60,6 +60,13 @@ class GraphNodeItem(QGraphicsRectItem):
     def paint(self, painter, option, widget=None):
         option.state &= ~QStyle.StateFlag.State_Selected
         super().paint(painter, option, widget)
+
+    def hoverEnterEvent(self, event):
+        # The tooltip is written when asked: value, gradient and formula as of this step.
+        views = self.scene().views() if self.scene() else []
+        if views and hasattr(views[0], "tooltip_for"):
+            self.setToolTip(views[0].tooltip_for(self.node_id))
+        super().hoverEnterEvent(event)
 
     def show_state(self, value: str | None, grad: str | None, magnitude: float | None,
                    current: bool, selected: bool, on_path: bool):
@@ -279,8 +286,89 @@ class GraphView(QGraphicsView):
         self.scale(factor, factor)
 
     def wheelEvent(self, event):
-        if not ctrl_wheel_zoom(self, event):
-            super().wheelEvent(event)
+        # The graph is panned by dragging, so the wheel is free to zoom (no Ctrl needed).
+        wheel_zoom(self, event)
+
+    # -- find and hover ---------------------------------------------------------------------------
+    def names(self) -> dict[str, int]:
+        """Every name a node can be found by (case-insensitive): labels, tensor names, short labels."""
+        st = self.stepper
+        out: dict[str, int] = {}
+        if st is None:
+            return out
+        if st.level == LAYER:
+            for n in st.trace.nodes:
+                out.setdefault(n.name.lower(), n.id)
+                out.setdefault(_short(n.name).lower(), n.id)
+        else:
+            for n in st.view.nodes:
+                out.setdefault(n.label.lower(), n.id)
+                out.setdefault(n.label.replace(" ", "").lower(), n.id)
+        return out
+
+    def find(self, text: str) -> int | None:
+        """Go to the node named ``text`` (W2[3,1], s1[2], layers.0.weight, W1…): select and centre it."""
+        key = text.strip().replace(" ", "").lower()
+        if not key:
+            return None
+        names = self.names()
+        nid = names.get(key)
+        if nid is None:
+            matches = sorted(n for n in names if n.startswith(key))
+            nid = names[matches[0]] if matches else None
+        if nid is None:
+            return None
+        shown = next((r for r, members in self._groups.items() if nid in members), nid)
+        if shown not in self.items:
+            return None
+        self.nodeClicked.emit(shown)
+        if self.selected != shown:
+            self.select_node(shown)
+        self.centerOn(self.items[shown])
+        return shown
+
+    def tooltip_for(self, nid: int) -> str:
+        """Hover text: name, value, gradient and the formula, as the walk has computed them so far."""
+        st = self.stepper
+        if st is None:
+            return ""
+        has_value, has_grad = st.node_state(nid)
+        value, grad = self._numbers(nid)
+        digits = max(self.digits, 6)
+        if st.level == LAYER:
+            n = st.trace.nodes[nid]
+            head = [n.name, f"op: {n.op}, shape {'×'.join(map(str, n.shape)) or 'scalar'}"]
+        else:
+            n = st.view.nodes[nid]
+            head = [n.label]
+        lines = list(head)
+        lines.append(f"value: {self._fmt_digits(value, digits)}" if has_value else "value: not computed yet")
+        if has_grad and grad is not None:
+            lines.append(f"∂E/∂{head[0]}: {self._fmt_digits(grad, digits)}")
+        if st.level != LAYER:
+            v = st.view
+            if n.inputs:
+                lines.append(v.forward_text(nid, digits))
+            ev = next((e for e in v.backward if e.node == nid), None)
+            if ev is not None and has_grad:
+                lines += v.rule_lines(ev, digits)[:6]
+        else:
+            from ..engine.local_rules import layer_rule
+            ev = next((e for e in st.trace.backward if e.node == nid), None)
+            if ev is not None:
+                for t in ev.terms[:4]:
+                    c = st.trace.nodes[t.consumer]
+                    rule = layer_rule(c.op, c.name, t.input_index, n.name)
+                    if rule:
+                        lines.append(f"into {c.name}: {rule}")
+        return "\n".join(lines)
+
+    def _fmt_digits(self, v, digits):
+        old, self.digits = self.digits, digits
+        try:
+            return self._fmt(v)
+        finally:
+            self.digits = old
 
 
 def fold_name(name: str) -> str:

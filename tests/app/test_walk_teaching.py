@@ -151,3 +151,59 @@ def test_mathtext_handles_every_rule_shape():
                  "E = ½(desired − predicted)² = ½(0.03 − 0.874352143)² = 0.356465271"]:
         for seg in segments(line):
             assert render(seg) is not None, seg
+
+
+def test_find_by_name_goes_to_the_node(qtbot, make_window):
+    w = make_window("mlp")
+    panel = w.stepper_panel
+    assert panel.stepper.level == "neuron"
+    qtbot.keyClicks(panel.find, "W2[3,1]")
+    qtbot.keyClick(panel.find, Qt.Key.Key_Return)
+    v = panel.stepper.view
+    nid = v.by_label["W2[3,1]"]
+    assert panel.graph.selected == nid
+    assert panel.formula.title.text() == "Chain rule for W2[3,1]"
+    assert panel.graph.viewport().rect().contains(panel.graph.mapFromScene(panel.graph.items[nid].sceneBoundingRect().center()))
+    panel.find.setText("nothing[9]")
+    qtbot.keyClick(panel.find, Qt.Key.Key_Return)
+    assert "No node named 'nothing[9]'" in panel.sample_error.text()
+
+
+def test_hover_shows_value_gradient_and_formula(qtbot, make_window):
+    w = make_window("worked_example")
+    panel = w.stepper_panel
+    v = panel.stepper.view
+    s = v.by_label["s"]
+    assert "value: not computed yet" in panel.graph.tooltip_for(s)
+    panel.run_to_end()
+    tip = panel.graph.tooltip_for(s)
+    assert "value: 1.94" in tip
+    assert "∂E/∂s: 0.092760926" in tip
+    assert "s = X1·W1 + X2·W2 + b = 0.1·0.5 + 0.3·0.2 + 1.83 = 1.94" in tip
+    assert "∂predicted/∂s = σ(s)(1 − σ(s)) = 0.874352143 × 0.125647857 = 0.109860473" in tip
+
+
+def test_plain_wheel_zooms_the_graph(qtbot, make_window):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    w = make_window("worked_example")
+    g = w.stepper_panel.graph
+    before = g.transform().m11()
+    pos = QPointF(g.viewport().rect().center())
+    ev = QWheelEvent(pos, g.viewport().mapToGlobal(pos), QPoint(0, 0), QPoint(0, 120),
+                     Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    g.wheelEvent(ev)
+    assert g.transform().m11() > before
+
+
+def test_layer_level_says_why(qtbot, make_window):
+    w = make_window("deep_sigmoid")
+    panel = w.stepper_panel
+    assert panel.stepper.level == "layer"
+    assert panel.level_note.isVisible()
+    n = len(panel.stepper.view.nodes)
+    assert f"neuron-level graph has {n} scalar nodes" in panel.level_note.text()
+    qtbot.mouseClick(panel.level_neuron, Qt.MouseButton.LeftButton)
+    assert panel.stepper.level == "neuron" and not panel.level_note.isVisible()
+    qtbot.mouseClick(panel.level_layer, Qt.MouseButton.LeftButton)
+    assert panel.stepper.level == "layer" and not panel.level_note.isVisible()   # chosen, not imposed
