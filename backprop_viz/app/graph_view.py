@@ -22,11 +22,14 @@ from .zoom import wheel_zoom
 
 NODE_W, NODE_H = 132, 50
 COL_GAP, ROW_GAP = 176, 62
+# At neuron level a neuron's weights and bias are small chips stacked right beside its sum node.
+CHIP_H, CHIP_GAP, CHIP_TO_SUM = 36, 40, 36
+BAND_GAP = 18
 
 
 class GraphNodeItem(QGraphicsRectItem):
-    def __init__(self, node_id: int, title: str, subtitle: str = ""):
-        super().__init__(0, 0, NODE_W, NODE_H)
+    def __init__(self, node_id: int, title: str, subtitle: str = "", compact: bool = False):
+        super().__init__(0, 0, NODE_W, CHIP_H if compact else NODE_H)
         self.node_id = node_id
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setAcceptHoverEvents(True)
@@ -44,10 +47,10 @@ class GraphNodeItem(QGraphicsRectItem):
         self.value.setFont(small)
         self.grad = QGraphicsSimpleTextItem("", self)
         self.grad.setFont(small)
-        self.title.setPos(6, 2)
+        self.title.setPos(6, 0 if compact else 2)
         self.sub.setPos(NODE_W - 6 - self.sub.boundingRect().width(), 3)
-        self.value.setPos(6, 18)
-        self.grad.setPos(6, 32)
+        self.value.setPos(6, 11 if compact else 18)
+        self.grad.setPos(6, 22 if compact else 32)
         self._elide(self.title, NODE_W - 12 - self.sub.boundingRect().width())
 
     @staticmethod
@@ -164,21 +167,25 @@ class GraphView(QGraphicsView):
         self._groups = {}
         for member, r in rep.items():
             self._groups.setdefault(r, []).append(member)
-        columns: dict[int, list[int]] = {}
-        for nid, *_ in nodes:
-            columns.setdefault(depth[nid], []).append(nid)
-        tallest = max(len(c) for c in columns.values())
-        pos = {}
-        for d, ids in columns.items():
-            y0 = (tallest - len(ids)) * ROW_GAP / 2
-            for r, nid in enumerate(ids):
-                pos[nid] = QPointF(d * COL_GAP, y0 + r * ROW_GAP)
+        compact: set[int] = set()
+        if self._level != LAYER:
+            pos, compact = neuron_layout(self.stepper.view)
+        else:
+            columns: dict[int, list[int]] = {}
+            for nid, *_ in nodes:
+                columns.setdefault(depth[nid], []).append(nid)
+            tallest = max(len(c) for c in columns.values())
+            pos = {}
+            for d, ids in columns.items():
+                y0 = (tallest - len(ids)) * ROW_GAP / 2
+                for r, nid in enumerate(ids):
+                    pos[nid] = QPointF(d * COL_GAP, y0 + r * ROW_GAP)
         for nid, name, op, inputs, shape in nodes:
             title = name if self._level != LAYER else _short(name)
             sub = op if self._level == LAYER and op not in ("param", "input", "const") else shape
             if self._level != LAYER:
                 sub = ""
-            item = GraphNodeItem(nid, title, sub)
+            item = GraphNodeItem(nid, title, sub, compact=nid in compact)
             item.setPos(pos[nid])
             item.setToolTip(f"{name}\nop: {op}" + (f"\nshape: {shape}" if shape else ""))
             scene.addItem(item)
@@ -186,12 +193,13 @@ class GraphView(QGraphicsView):
         for nid, _, _, inputs, _ in nodes:
             for src in dict.fromkeys(inputs):
                 a, b = pos[src], pos[nid]
-                line = QGraphicsLineItem(a.x() + NODE_W, a.y() + NODE_H / 2, b.x(), b.y() + NODE_H / 2)
+                ha, hb = self.items[src].rect().height(), self.items[nid].rect().height()
+                line = QGraphicsLineItem(a.x() + NODE_W, a.y() + ha / 2, b.x(), b.y() + hb / 2)
                 line.setZValue(0)
                 scene.addItem(line)
                 self.edges.append((src, nid, line))
-        width = (max(columns) + 1) * COL_GAP
-        scene.setSceneRect(QRectF(-30, -30, width + 30, tallest * ROW_GAP + 40))
+        bounds = scene.itemsBoundingRect()
+        scene.setSceneRect(bounds.adjusted(-30, -30, 30, 30))
         self._syncing = False
         self.refresh()
 
@@ -369,6 +377,71 @@ class GraphView(QGraphicsView):
             return self._fmt(v)
         finally:
             self.digits = old
+
+
+def neuron_layout(view) -> tuple[dict[int, QPointF], set[int]]:
+    """Neuron-level positions: layers left to right; in each, every neuron is a band with its
+    weight and bias chips stacked beside its weighted sum, then its activation (and skip sum).
+    Returns the positions and the ids drawn as compact chips."""
+    nodes = view.nodes
+    pos: dict[int, QPointF] = {}
+    compact: set[int] = set()
+    columns: list[list[tuple[int, float, float]]] = []   # per layer block: (id, x, y) before centring
+    inputs = [n.id for n in nodes if n.kind == "input"]
+    columns.append([(nid, 0.0, r * ROW_GAP) for r, nid in enumerate(inputs)])
+    x = COL_GAP
+    layers = sorted({n.layer for n in nodes if n.kind == "sum"})
+    last_x = 0.0
+    for li in layers:
+        sums = [n for n in nodes if n.kind == "sum" and n.layer == li]
+        block, y = [], 0.0
+        x_sum = x + NODE_W + CHIP_TO_SUM
+        x_act = x_sum + COL_GAP
+        x_res = x_act + COL_GAP
+        has_res = any(n.kind == "residual" and n.layer == li for n in nodes)
+        for s in sums:
+            chips = [i for i in s.inputs if nodes[i].kind in ("weight", "bias")]
+            band = max(len(chips) * CHIP_GAP, NODE_H)
+            for k, c in enumerate(chips):
+                block.append((c, x, y + k * CHIP_GAP))
+                compact.add(c)
+            mid = y + band / 2 - NODE_H / 2
+            block.append((s.id, x_sum, mid))
+            for n in nodes:
+                if n.layer == li and n.unit == s.unit and n.kind in ("act", "residual"):
+                    block.append((n.id, x_act if n.kind == "act" else x_res, mid))
+            y += band + BAND_GAP
+        columns.append(block)
+        last_x = x_res if has_res else x_act
+        x = last_x + COL_GAP
+    # The loss, its targets (below the outputs), penalties and the total.
+    tail, y = [], 0.0
+    targets = [n.id for n in nodes if n.kind == "target"]
+    loss = [n.id for n in nodes if n.kind == "loss"]
+    pens = [n.id for n in nodes if n.kind == "penalty"]
+    total = [n.id for n in nodes if n.kind == "total"]
+    out_block = columns[-1]
+    out_bottom = max((yy for _, _, yy in out_block), default=0.0) + ROW_GAP
+    for r, t in enumerate(targets):
+        out_block.append((t, last_x, out_bottom + r * ROW_GAP))
+    for r, nid in enumerate(loss + pens):
+        tail.append((nid, x, r * ROW_GAP))
+    for nid in total:
+        tail.append((nid, x + COL_GAP, 0.0))
+    columns.append(tail)
+    tallest = max((max(yy for _, _, yy in b) + NODE_H for b in columns if b), default=NODE_H)
+    for block in columns:
+        if not block:
+            continue
+        height = max(yy for _, _, yy in block) + NODE_H
+        dy = (tallest - height) / 2
+        for nid, xx, yy in block:
+            pos[nid] = QPointF(xx, yy + dy)
+    # Anything not placed above (a kind added later) goes in a column of its own, at the end.
+    extra = [n.id for n in nodes if n.id not in pos]
+    for r, nid in enumerate(extra):
+        pos[nid] = QPointF(x + 2 * COL_GAP, r * ROW_GAP)
+    return pos, compact
 
 
 def fold_name(name: str) -> str:

@@ -32,17 +32,21 @@ class MathView(QWidget):
 
     def _images(self):
         color = self.palette().color(QPalette.ColorRole.WindowText).name()
-        dpi = max(72, int(round(96 * self.devicePixelRatioF())))
+        # Rendered at twice the screen density at least: at 1× mathtext's hinting drops the dot of an i.
+        dpi = int(round(96 * self._ratio()))
         out = []
         for line in self.lines:
             pieces = [render(seg, color, dpi) for seg in segments(line)]
             out.append((line, pieces if all(p is not None for p in pieces) else None))
         return out
 
+    def _ratio(self) -> float:
+        return max(2.0, self.devicePixelRatioF())
+
     def _layout(self, width: int):
         """(image or text, position) for everything, and the total height."""
         placed, y = [], 2
-        ratio = self.devicePixelRatioF()
+        ratio = self._ratio()
         fm = self.fontMetrics()
         for line, pieces in self._images():
             if pieces is None:
@@ -83,7 +87,7 @@ class MathView(QWidget):
                 p.drawText(pos, item)
             else:
                 img = item
-                img.setDevicePixelRatio(self.devicePixelRatioF())
+                img.setDevicePixelRatio(self._ratio())
                 p.drawImage(pos, img)
         p.end()
 

@@ -41,12 +41,16 @@ def mathtext_of(line: str) -> str:
 @lru_cache(maxsize=512)
 def render(line: str, color: str = "#000000", dpi: int = 100) -> QImage | None:
     """The line as an image (transparent background), or None if mathtext cannot set it."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    from matplotlib import mathtext
+    from matplotlib import figure
+    from matplotlib.mathtext import MathTextParser
+    text = mathtext_of(line)
     buf = BytesIO()
     try:
-        mathtext.math_to_image(mathtext_of(line), buf, dpi=dpi, format="png", color=color)
+        # As matplotlib.mathtext.math_to_image, but on a transparent background.
+        width, height, depth, _, _ = MathTextParser("path").parse(text, dpi=72)
+        fig = figure.Figure(figsize=(width / 72.0, height / 72.0))
+        fig.text(0, depth / height, text, color=color)
+        fig.savefig(buf, dpi=dpi, format="png", transparent=True)
     except Exception:  # noqa: BLE001 - any parse failure means: show the plain text
         return None
     image = QImage.fromData(buf.getvalue(), "PNG")

@@ -207,3 +207,27 @@ def test_layer_level_says_why(qtbot, make_window):
     assert panel.stepper.level == "neuron" and not panel.level_note.isVisible()
     qtbot.mouseClick(panel.level_layer, Qt.MouseButton.LeftButton)
     assert panel.stepper.level == "layer" and not panel.level_note.isVisible()   # chosen, not imposed
+
+
+def test_neuron_graph_keeps_each_neurons_weights_beside_it(qtbot, make_window):
+    from backprop_viz.app.graph_view import CHIP_TO_SUM, NODE_W
+    w = make_window("mlp")
+    g = w.stepper_panel.graph
+    v = w.stepper_panel.stepper.view
+    rects = {nid: item.sceneBoundingRect() for nid, item in g.items.items()}
+    for n in v.nodes:
+        if n.kind != "sum":
+            continue
+        s = rects[n.id]
+        chips = [i for i in n.inputs if v.nodes[i].kind in ("weight", "bias")]
+        top = min(rects[c].top() for c in chips)
+        bottom = max(rects[c].bottom() for c in chips)
+        for c in chips:
+            assert abs(rects[c].right() + CHIP_TO_SUM - s.left()) < 2, v.nodes[c].label
+        assert top - 1 <= s.center().y() <= bottom + 1     # the sum sits beside its own chips
+        assert rects[c].width() == NODE_W
+    ids = list(rects)
+    for a in range(len(ids)):
+        for b in range(a + 1, len(ids)):
+            inter = rects[ids[a]].intersected(rects[ids[b]])
+            assert inter.width() < 3 or inter.height() < 3, (v.nodes[ids[a]].label, v.nodes[ids[b]].label)
