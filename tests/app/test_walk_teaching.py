@@ -225,7 +225,7 @@ def test_neuron_graph_keeps_each_neurons_weights_beside_it(qtbot, make_window):
         for c in chips:
             assert abs(rects[c].right() + CHIP_TO_SUM - s.left()) < 2, v.nodes[c].label
         assert top - 1 <= s.center().y() <= bottom + 1     # the sum sits beside its own chips
-        assert rects[c].width() == NODE_W
+        assert g.items[c].rect().width() == NODE_W
     ids = list(rects)
     for a in range(len(ids)):
         for b in range(a + 1, len(ids)):
