@@ -112,3 +112,14 @@ def test_evaluate_is_arithmetic_only():
     assert evaluate("1 − (-0.5)²") == pytest.approx(0.75)
     with pytest.raises(ValueError):
         evaluate("__import__('os')")
+
+
+def test_recurrent_steps_name_their_rule_through_time():
+    net = Network.from_dict({"inputs": 1, "seed": 0, "loss": "mse",
+                             "layers": [{"type": "recurrent", "units": 2, "activation": "tanh"},
+                                        {"units": 1}]})
+    X = np.linspace(0, 1, 4).reshape(1, 4, 1)
+    report = trace_report(trace(net, X, np.full((1, 4, 1), 0.5)), level="layer")
+    assert "the gradient goes one step back in time" in report
+    assert "every time step adds its share to U's gradient" in report
+    assert "1 − tanh(z)²" in report
