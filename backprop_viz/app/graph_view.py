@@ -115,6 +115,7 @@ class GraphView(QGraphicsView):
         self.path_edges: set[tuple[int, int]] = set()
         self.digits = 6
         self.fold_time = False          # one node per op instead of one per time step
+        self.fold_weights = False       # neuron level: weights and biases folded into their sum node
         self._groups: dict[int, list[int]] = {}   # shown node → the unrolled nodes it stands for
         self._level = None
         self._syncing = False
@@ -164,12 +165,22 @@ class GraphView(QGraphicsView):
             # Close the gaps the other time steps leave: consecutive columns.
             rank = {d: r for r, d in enumerate(sorted({depth[nid] for nid, *_ in nodes}))}
             depth = {nid: rank[depth[nid]] for nid, *_ in nodes}
+        if self.fold_weights and self._level != LAYER:
+            # Folded: a neuron's weight and bias chips are drawn as part of its weighted sum.
+            v = self.stepper.view
+            for n in v.nodes:
+                if n.kind == "sum":
+                    for i in n.inputs:
+                        if v.nodes[i].kind in ("weight", "bias"):
+                            rep[i] = n.id
+            nodes = [(nid, name, op, [i for i in dict.fromkeys(rep[i] for i in inputs) if i != nid], shape)
+                     for nid, name, op, inputs, shape in nodes if rep[nid] == nid]
         self._groups = {}
         for member, r in rep.items():
             self._groups.setdefault(r, []).append(member)
         compact: set[int] = set()
         if self._level != LAYER:
-            pos, compact = neuron_layout(self.stepper.view)
+            pos, compact = neuron_layout(self.stepper.view, folded=self.fold_weights)
         else:
             columns: dict[int, list[int]] = {}
             for nid, *_ in nodes:
@@ -221,6 +232,9 @@ class GraphView(QGraphicsView):
             has_grad = any(g for _, _, g in states)
             if has_grad:
                 shown = min(m for m, _, g in states if g)    # backward runs back through time
+            if self.fold_weights and st.level != LAYER:
+                shown = nid            # a folded neuron shows its own sum, not its weights'
+                has_value, has_grad = st.node_state(nid)
             value, grad = self._numbers(shown)
             mag = _magnitude(grad) if has_grad and grad is not None else None
             item.show_state(self._fmt(value) if has_value else None,
@@ -379,7 +393,7 @@ class GraphView(QGraphicsView):
             self.digits = old
 
 
-def neuron_layout(view) -> tuple[dict[int, QPointF], set[int]]:
+def neuron_layout(view, folded: bool = False) -> tuple[dict[int, QPointF], set[int]]:
     """Neuron-level positions: layers left to right; in each, every neuron is a band with its
     weight and bias chips stacked beside its weighted sum, then its activation (and skip sum).
     Returns the positions and the ids drawn as compact chips."""
@@ -400,7 +414,7 @@ def neuron_layout(view) -> tuple[dict[int, QPointF], set[int]]:
         x_res = x_act + COL_GAP
         has_res = any(n.kind == "residual" and n.layer == li for n in nodes)
         for s in sums:
-            chips = [i for i in s.inputs if nodes[i].kind in ("weight", "bias")]
+            chips = [] if folded else [i for i in s.inputs if nodes[i].kind in ("weight", "bias")]
             band = max(len(chips) * CHIP_GAP, NODE_H)
             for k, c in enumerate(chips):
                 block.append((c, x, y + k * CHIP_GAP))
@@ -438,7 +452,7 @@ def neuron_layout(view) -> tuple[dict[int, QPointF], set[int]]:
         for nid, xx, yy in block:
             pos[nid] = QPointF(xx, yy + dy)
     # Anything not placed above (a kind added later) goes in a column of its own, at the end.
-    extra = [n.id for n in nodes if n.id not in pos]
+    extra = [n.id for n in nodes if n.id not in pos and not (folded and n.kind in ("weight", "bias"))]
     for r, nid in enumerate(extra):
         pos[nid] = QPointF(x + 2 * COL_GAP, r * ROW_GAP)
     return pos, compact

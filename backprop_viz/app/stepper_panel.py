@@ -152,6 +152,12 @@ class StepperPanel(QWidget):
         self.fold.setToolTip("Recurrent networks: one node per operation (folded) instead of one per time step (unrolled)")
         self.fold.toggled.connect(self._fold_changed)
         row.addWidget(self.fold)
+        self.fold_weights = QCheckBox("fold weights")
+        self.fold_weights.setObjectName("foldWeights")
+        self.fold_weights.setToolTip("Neuron level: draw each neuron's weights and bias as part of its weighted sum "
+                                     "(steps on a weight light up its neuron)")
+        self.fold_weights.toggled.connect(self._fold_weights_changed)
+        row.addWidget(self.fold_weights)
         fit = QToolButton()
         fit.setObjectName("fitGraph")
         fit.setText("Fit")
@@ -189,6 +195,10 @@ class StepperPanel(QWidget):
                                       f" ({'layer' if self.stepper and self.stepper.level == LAYER else 'neuron'} level)")
         else:
             self.sample_error.setText("")
+
+    def _fold_weights_changed(self, on: bool) -> None:
+        self.graph.fold_weights = on
+        self.graph.set_stepper(self.stepper)
 
     def _fold_changed(self, on: bool) -> None:
         self.graph.fold_time = on

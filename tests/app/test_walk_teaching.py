@@ -231,3 +231,26 @@ def test_neuron_graph_keeps_each_neurons_weights_beside_it(qtbot, make_window):
         for b in range(a + 1, len(ids)):
             inter = rects[ids[a]].intersected(rects[ids[b]])
             assert inter.width() < 3 or inter.height() < 3, (v.nodes[ids[a]].label, v.nodes[ids[b]].label)
+
+
+def test_folding_weights_draws_each_neuron_as_one_node(qtbot, make_window):
+    from backprop_viz.app import theme as th
+    w = make_window("mlp")
+    panel = w.stepper_panel
+    v = panel.stepper.view
+    unfolded = len(panel.graph.items)
+    qtbot.mouseClick(panel.fold_weights, Qt.MouseButton.LeftButton)
+    chips = [n for n in v.nodes if n.kind in ("weight", "bias")]
+    assert len(panel.graph.items) == unfolded - len(chips)
+    # A step on a weight lights up the neuron that uses it.
+    panel.run_to_end()
+    while v.nodes[panel.stepper.current.node].kind != "weight":
+        panel.step_back()
+    weight = v.nodes[panel.stepper.current.node]
+    s = next(n for n in v.nodes if n.kind == "sum" and weight.id in n.inputs)
+    assert panel.graph.items[s.id].pen().color() == th.HIGHLIGHT
+    from backprop_viz.engine.formatting import fmt
+    assert panel.graph.items[s.id].value.text() == f"= {fmt(s.value, panel.graph.digits)}"   # its own sum
+    assert panel.graph.items[s.id].grad.text() == f"∂E: {fmt(s.grad, panel.graph.digits)}"
+    assert panel.graph.find("W2[3,1]") == next(n.id for n in v.nodes if n.kind == "sum" and
+                                              v.by_label["W2[3,1]"] in n.inputs)
