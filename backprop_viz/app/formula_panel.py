@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea,
                                QSplitter, QVBoxLayout, QWidget)
@@ -15,7 +15,8 @@ from ..session.stepper import (BACKWARD, FORWARD, LAYER, UPDATE, Stepper, chain_
                                sensitivity_text)
 
 MAX_SAMPLES_LISTED = 40
-MAX_RULES_SHOWN = 12     # factors set as mathematics; the plain text lists them all
+MAX_RULES_SHOWN = 12
+MATH_SETTLE_MS = 120     # the mathematics is set once the walk has rested this long     # factors set as mathematics; the plain text lists them all
 
 
 class FormulaPanel(QWidget):
@@ -52,6 +53,11 @@ class FormulaPanel(QWidget):
         row.addWidget(self.check)
         row.addWidget(self.check_result, 1)
         self.math = MathView()
+        self._math_pending: list[str] = []
+        self._math_timer = QTimer(self)
+        self._math_timer.setSingleShot(True)
+        self._math_timer.setInterval(MATH_SETTLE_MS)
+        self._math_timer.timeout.connect(self._set_pending_math)
         self.math_scroll = QScrollArea()
         self.math_scroll.setObjectName("formulaMathScroll")
         self.math_scroll.setWidgetResizable(True)
@@ -153,8 +159,16 @@ class FormulaPanel(QWidget):
 
     # -- mathematics ----------------------------------------------------------------------------
     def set_math(self, caption: str, lines: list[str]) -> None:
+        """Caption at once; the mathematics once the walk rests (setting a new formula takes
+        mathtext tens of milliseconds, which Play or a held key must not pay at every step)."""
         self.math_caption.setText(caption)
-        self.math.set_lines(lines)
+        self._math_pending = lines
+        if not lines:
+            self.math.set_lines([])
+        self._math_timer.start()
+
+    def _set_pending_math(self) -> None:
+        self.math.set_lines(self._math_pending)
 
     def _path_rules(self, v, paths) -> list[str]:
         """The rule of every factor on the paths from the loss (each edge once, loss side first)."""

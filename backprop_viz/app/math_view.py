@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QSize
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtCore import QPoint, QSize, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from .mathtext_render import render, segments
+from .mathtext_render import render, wrapped_pieces
 
 GAP = 6
 INDENT = 24
@@ -36,30 +36,51 @@ class MathView(QWidget):
         dpi = int(round(96 * self._ratio()))
         out = []
         for line in self.lines:
-            pieces = [render(seg, color, dpi) for seg in segments(line)]
-            out.append((line, pieces if all(p is not None for p in pieces) else None))
+            parts = [(kind, text, render(text, color, dpi) if kind == "math" else None)
+                     for kind, text in wrapped_pieces(line)]
+            ok = all(img is not None for kind, _, img in parts if kind == "math")
+            out.append((line, parts if ok else None))
         return out
+
+    def _plain_font(self) -> QFont:
+        # mathtext sets 10 pt at 96 dpi in DejaVu Sans: plain pieces match it.
+        f = QFont("DejaVu Sans")
+        f.setPixelSize(13)
+        return f
 
     def _ratio(self) -> float:
         return max(2.0, self.devicePixelRatioF())
 
     def _layout(self, width: int):
-        """(image or text, position) for everything, and the total height."""
+        """(image or (font, text), position) for everything, and the total height."""
         placed, y = [], 2
         ratio = self._ratio()
         fm = self.fontMetrics()
-        for line, pieces in self._images():
-            if pieces is None:
+        font = self._plain_font()
+        pfm = QFontMetrics(font)
+        for line, parts in self._images():
+            if parts is None:
                 placed.append((line, QPoint(2, y + fm.ascent())))
                 y += fm.height() + GAP
                 continue
             x, row_h = 2, 0
-            for k, img in enumerate(pieces):
-                w, h = int(img.width() / ratio), int(img.height() / ratio)
+            for k, (kind, text, img) in enumerate(parts):
+                if img is not None:
+                    w, h = int(img.width() / ratio), int(img.height() / ratio)
+                    if w > width - INDENT and w > 0:
+                        # Still too wide for the panel: drawn smaller rather than cut off.
+                        img = img.scaledToWidth(int((width - INDENT) * ratio),
+                                                Qt.TransformationMode.SmoothTransformation)
+                        w, h = int(img.width() / ratio), int(img.height() / ratio)
+                else:
+                    w, h = pfm.horizontalAdvance(text), pfm.height()
                 if k and x + w > width:
                     y += row_h + 2
                     x, row_h = INDENT, 0
-                placed.append((img, QPoint(x, y)))
+                if img is not None:
+                    placed.append((img, QPoint(x, y)))
+                else:
+                    placed.append(((font, text), QPoint(x, y + pfm.ascent())))
                 x += w + GAP
                 row_h = max(row_h, h)
             y += row_h + GAP
@@ -81,10 +102,15 @@ class MathView(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         self.failed = []
+        p.setPen(self.palette().color(QPalette.ColorRole.WindowText))
         for item, pos in self._layout(self.width())[0]:
             if isinstance(item, str):
                 self.failed.append(item)
                 p.drawText(pos, item)
+            elif isinstance(item, tuple):
+                p.setFont(item[0])
+                p.drawText(pos, item[1])
+                p.setFont(self.font())
             else:
                 img = item
                 img.setDevicePixelRatio(self._ratio())

@@ -119,8 +119,8 @@ def test_formula_panel_sets_the_step_rules_as_mathematics(qtbot, make_window):
     panel.step_forward()
     panel.step_forward()
     panel.step_forward()                        # ∂E/∂s
-    lines = panel.formula.math.lines
-    assert "∂predicted/∂s = σ(s)(1 − σ(s)) = 0.874352143 × 0.125647857 = 0.109860473" in lines
+    rule = "∂predicted/∂s = σ(s)(1 − σ(s)) = 0.874352143 × 0.125647857 = 0.109860473"
+    qtbot.waitUntil(lambda: rule in panel.formula.math.lines, timeout=3000)
     assert "σ(s)(1 − σ(s))" in panel.step_text.toPlainText()
     panel.formula.math.grab()                  # paints: every line set by mathtext, none fell back
     assert panel.formula.math.failed == []
@@ -134,15 +134,19 @@ def test_selected_weight_lists_every_factor_by_its_rule(qtbot, make_window):
     panel.select_node(v.by_label["W1"])
     text = panel.formula.text.toPlainText()
     assert "Each factor by its rule:" in text
-    for rule in ("∂E/∂predicted = predicted − desired = 0.874352143 − 0.03 = 0.844352143",
-                 "∂predicted/∂s = σ(s)(1 − σ(s)) = 0.874352143 × 0.125647857 = 0.109860473",
-                 "∂s/∂W1 = X1 = 0.1"):
+    rules = ("∂E/∂predicted = predicted − desired = 0.874352143 − 0.03 = 0.844352143",
+             "∂predicted/∂s = σ(s)(1 − σ(s)) = 0.874352143 × 0.125647857 = 0.109860473",
+             "∂s/∂W1 = X1 = 0.1")
+    for rule in rules:
         assert rule in text
-        assert rule in panel.formula.math.lines
+    qtbot.waitUntil(lambda: all(rule in panel.formula.math.lines for rule in rules), timeout=3000)
 
 
 def test_mathtext_handles_every_rule_shape():
-    from backprop_viz.app.mathtext_render import render, segments
+    from backprop_viz.app.mathtext_render import pieces, render, segments
+    assert pieces("∂a/∂s = σ(s)(1 − σ(s)) = 0.5 × 0.5 = 0.25 because s = 0 > -1") == [
+        ("math", "∂a/∂s = σ(s)(1 − σ(s))"), ("plain", "= 0.5 × 0.5"), ("plain", "= 0.25"),
+        ("plain", "because s = 0 > -1")]
     for line in ["∂a1[1]/∂s1[1] = relu′(s1[1]) = 0 because s1[1] = -0.3 ≤ 0",
                  "∂E/∂s2[1] = softmax(s2)[1] − T[1] = 0.2 − 1 = -0.8 because softmax and cross-entropy together",
                  "∂L2/∂W1[1,1] = 2λ·W1[1,1] = 2 × 0.01 × 0.5 = 0.01",
