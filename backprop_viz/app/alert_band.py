@@ -46,9 +46,16 @@ class AlertBand(QFrame):
         self.advice = QLabel()
         self.advice.setObjectName("alertAdvice")
         self.advice.setWordWrap(True)
+        # The lesson stays after training has flattened every gradient: it is about
+        # the whole run and the network's shape, not the latest step.
+        self.lesson = QLabel()
+        self.lesson.setObjectName("alertLesson")
+        self.lesson.setWordWrap(True)
+        self.lesson.hide()
         col.addWidget(self.title)
         col.addWidget(self.evidence)
         col.addWidget(self.advice)
+        col.addWidget(self.lesson)
         layout.addLayout(col, 1)
         self.open_step = QPushButton("Open this step in the stepper")
         self.open_step.setObjectName("openStepButton")
@@ -57,6 +64,10 @@ class AlertBand(QFrame):
         layout.addWidget(self.open_step)
         self.state = None
         self.show_health(None)
+
+    def show_lesson(self, text: str) -> None:
+        self.lesson.setText(text)
+        self.lesson.setVisible(bool(text))
 
     def show_health(self, health) -> None:
         state = health.state if health is not None else "not measured"

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea,
+                               QSplitter, QVBoxLayout, QWidget)
 
 from ..engine.formatting import fmt
 from ..engine.naming import labelled
-from ..session.stepper import (LAYER, Stepper, chain_sum_text, numeric_check, per_sample_contributions,
+from ..engine.report import layer_rule_of
+from .math_view import MathView
+from ..session.stepper import (BACKWARD, FORWARD, LAYER, UPDATE, Stepper, chain_sum_text, numeric_check, per_sample_contributions,
                                sensitivity_text)
 
 MAX_SAMPLES_LISTED = 40
+MAX_RULES_SHOWN = 12
+MATH_SETTLE_MS = 120     # the mathematics is set once the walk has rested this long     # factors set as mathematics; the plain text lists them all
 
 
 class FormulaPanel(QWidget):
@@ -48,8 +53,33 @@ class FormulaPanel(QWidget):
         self.check_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row.addWidget(self.check)
         row.addWidget(self.check_result, 1)
+        self.math = MathView()
+        self._math_pending: list[str] = []
+        self._math_timer = QTimer(self)
+        self._math_timer.setSingleShot(True)
+        self._math_timer.setInterval(MATH_SETTLE_MS)
+        self._math_timer.timeout.connect(self._set_pending_math)
+        self.math_scroll = QScrollArea()
+        self.math_scroll.setObjectName("formulaMathScroll")
+        self.math_scroll.setWidgetResizable(True)
+        self.math_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.math_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.math_scroll.setWidget(self.math)
+        self.math_caption = QLabel("")
+        self.math_caption.setObjectName("formulaMathCaption")
+        self.math_caption.setStyleSheet("color: palette(placeholder-text);")
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.math_caption)
+        top_layout.addWidget(self.math_scroll, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(self.text)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
         layout.addWidget(self.title)
-        layout.addWidget(self.text, 1)
+        layout.addWidget(split, 1)
         layout.addLayout(row)
         self.show_node(None, None)
 
@@ -63,6 +93,7 @@ class FormulaPanel(QWidget):
             self.text.setPlainText("Select a weight or a node in the graph to see the chain rule "
                                    "from the loss to it.")
             self.pathsChanged.emit(None, [])
+            self.set_math("", [])
             return
         if stepper.level == LAYER:
             self._show_layer(stepper, node)
@@ -86,9 +117,14 @@ class FormulaPanel(QWidget):
             lines.append("Every path from the loss, and its product:")
             lines += chain_sum_text(v, nid, self.digits)
             lines.append("")
+        rules = self._path_rules(v, paths)
+        if rules:
+            lines += ["Each factor by its rule:"] + [f"  {r}" for r in rules] + [""]
         if nid != v.root:
             lines.append(sensitivity_text(n.label, n.grad, v.nodes[v.root].label, digits=self.digits))
         self.text.setPlainText("\n".join(lines))
+        head = [lines[0]] if len(paths) <= 4 else []
+        self.set_math(f"The chain rule for {n.label}, each factor by its rule", head + rules[:MAX_RULES_SHOWN])
         self.pathsChanged.emit(nid, [p[0] for p in paths[:200]])
 
     def _show_layer(self, st: Stepper, nid: int) -> None:
@@ -112,10 +148,69 @@ class FormulaPanel(QWidget):
             ev = next((e for e in st.trace.backward if e.node == nid), None)
             if ev is not None and len(ev.terms) > 1:
                 lines.append(f"\nIt feeds {len(ev.terms)} consumers; its gradient is the sum of their contributions.")
+            rules = [] if ev is None else [f"from {st.trace.nodes[t.consumer].name}: {layer_rule_of(st.trace, t)}"
+                                           for t in ev.terms if layer_rule_of(st.trace, t)]
+            if rules:
+                lines += ["", "Local derivative rules:"] + [f"  {r}" for r in rules]
+            self.set_math(f"Local derivative rules for {n.name}", [r.split(": ", 1)[1] for r in rules])
             if n.op == "param" and st.trace.X.shape[0] > 1:
                 lines += self._per_sample_lines(st, n.name, self.element)
         self.text.setPlainText("\n".join(lines))
         self.pathsChanged.emit(nid, [])
+
+    # -- mathematics ----------------------------------------------------------------------------
+    def set_math(self, caption: str, lines: list[str]) -> None:
+        """Caption at once; the mathematics once the walk rests (setting a new formula takes
+        mathtext tens of milliseconds, which Play or a held key must not pay at every step)."""
+        self.math_caption.setText(caption)
+        self._math_pending = lines
+        if not lines:
+            self.math.set_lines([])
+        self._math_timer.start()
+
+    def _set_pending_math(self) -> None:
+        self.math.set_lines(self._math_pending)
+
+    def _path_rules(self, v, paths) -> list[str]:
+        """The rule of every factor on the paths from the loss (each edge once, loss side first)."""
+        seen, out = set(), []
+        for ids, _, _ in paths[:50]:
+            for c, n in zip(ids, ids[1:]):
+                if (c, n) in seen:
+                    continue
+                seen.add((c, n))
+                r = v.local_rule(c, n, self.digits)
+                if r is not None:
+                    out.append(r.text(self.digits))
+        return out
+
+    def show_step(self, st: Stepper | None, digits: int) -> None:
+        """The current step of the walk, set as mathematics (the step text above stays plain)."""
+        self.digits = digits
+        if st is None or st.current is None:
+            self.set_math("", [])
+            return
+        step = st.current
+        if st.level == LAYER:
+            if step.phase == BACKWARD:
+                ev = st.trace.backward[step.index]
+                rules = [layer_rule_of(st.trace, t) for t in ev.terms]
+                self.set_math(f"This step: the rules for ∂E/∂{st.trace.nodes[ev.node].name}",
+                              [r for r in rules if r])
+            else:
+                self.set_math("", [])
+            return
+        v = st.view
+        if step.phase == FORWARD:
+            self.set_math("This step", [v.forward_text(step.node, digits)])
+        elif step.phase == BACKWARD:
+            ev = v.backward[step.index]
+            self.set_math("This step: upstream × local, each local derivative by its rule",
+                          [v.backward_text(ev, digits)] + v.rule_lines(ev, digits))
+        elif step.phase == UPDATE:
+            self.set_math("This step", [v.update_text(v.updates[step.index], digits)])
+        else:
+            self.set_math("", [])
 
     def _per_sample_lines(self, st, name, index) -> list[str]:
         shape = np.shape(st.trace.nodes[st.trace.by_name[name]].value)

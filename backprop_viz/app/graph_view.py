@@ -18,15 +18,18 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsLineItem, QGraphicsRectIt
 from ..engine.formatting import fmt
 from ..session.stepper import LAYER, Stepper
 from . import theme
-from .zoom import ctrl_wheel_zoom
+from .zoom import wheel_zoom
 
 NODE_W, NODE_H = 132, 50
 COL_GAP, ROW_GAP = 176, 62
+# At neuron level a neuron's weights and bias are small chips stacked right beside its sum node.
+CHIP_H, CHIP_GAP, CHIP_TO_SUM = 36, 40, 36
+BAND_GAP = 18
 
 
 class GraphNodeItem(QGraphicsRectItem):
-    def __init__(self, node_id: int, title: str, subtitle: str = ""):
-        super().__init__(0, 0, NODE_W, NODE_H)
+    def __init__(self, node_id: int, title: str, subtitle: str = "", compact: bool = False):
+        super().__init__(0, 0, NODE_W, CHIP_H if compact else NODE_H)
         self.node_id = node_id
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setAcceptHoverEvents(True)
@@ -44,10 +47,10 @@ class GraphNodeItem(QGraphicsRectItem):
         self.value.setFont(small)
         self.grad = QGraphicsSimpleTextItem("", self)
         self.grad.setFont(small)
-        self.title.setPos(6, 2)
+        self.title.setPos(6, 0 if compact else 2)
         self.sub.setPos(NODE_W - 6 - self.sub.boundingRect().width(), 3)
-        self.value.setPos(6, 18)
-        self.grad.setPos(6, 32)
+        self.value.setPos(6, 11 if compact else 18)
+        self.grad.setPos(6, 22 if compact else 32)
         self._elide(self.title, NODE_W - 12 - self.sub.boundingRect().width())
 
     @staticmethod
@@ -60,6 +63,13 @@ class GraphNodeItem(QGraphicsRectItem):
     def paint(self, painter, option, widget=None):
         option.state &= ~QStyle.StateFlag.State_Selected
         super().paint(painter, option, widget)
+
+    def hoverEnterEvent(self, event):
+        # The tooltip is written when asked: value, gradient and formula as of this step.
+        views = self.scene().views() if self.scene() else []
+        if views and hasattr(views[0], "tooltip_for"):
+            self.setToolTip(views[0].tooltip_for(self.node_id))
+        super().hoverEnterEvent(event)
 
     def show_state(self, value: str | None, grad: str | None, magnitude: float | None,
                    current: bool, selected: bool, on_path: bool):
@@ -105,6 +115,7 @@ class GraphView(QGraphicsView):
         self.path_edges: set[tuple[int, int]] = set()
         self.digits = 6
         self.fold_time = False          # one node per op instead of one per time step
+        self.fold_weights = False       # neuron level: weights and biases folded into their sum node
         self._groups: dict[int, list[int]] = {}   # shown node → the unrolled nodes it stands for
         self._level = None
         self._syncing = False
@@ -154,24 +165,38 @@ class GraphView(QGraphicsView):
             # Close the gaps the other time steps leave: consecutive columns.
             rank = {d: r for r, d in enumerate(sorted({depth[nid] for nid, *_ in nodes}))}
             depth = {nid: rank[depth[nid]] for nid, *_ in nodes}
+        if self.fold_weights and self._level != LAYER:
+            # Folded: a neuron's weight and bias chips are drawn as part of its weighted sum.
+            v = self.stepper.view
+            for n in v.nodes:
+                if n.kind == "sum":
+                    for i in n.inputs:
+                        if v.nodes[i].kind in ("weight", "bias"):
+                            rep[i] = n.id
+            nodes = [(nid, name, op, [i for i in dict.fromkeys(rep[i] for i in inputs) if i != nid], shape)
+                     for nid, name, op, inputs, shape in nodes if rep[nid] == nid]
         self._groups = {}
         for member, r in rep.items():
             self._groups.setdefault(r, []).append(member)
-        columns: dict[int, list[int]] = {}
-        for nid, *_ in nodes:
-            columns.setdefault(depth[nid], []).append(nid)
-        tallest = max(len(c) for c in columns.values())
-        pos = {}
-        for d, ids in columns.items():
-            y0 = (tallest - len(ids)) * ROW_GAP / 2
-            for r, nid in enumerate(ids):
-                pos[nid] = QPointF(d * COL_GAP, y0 + r * ROW_GAP)
+        compact: set[int] = set()
+        if self._level != LAYER:
+            pos, compact = neuron_layout(self.stepper.view, folded=self.fold_weights)
+        else:
+            columns: dict[int, list[int]] = {}
+            for nid, *_ in nodes:
+                columns.setdefault(depth[nid], []).append(nid)
+            tallest = max(len(c) for c in columns.values())
+            pos = {}
+            for d, ids in columns.items():
+                y0 = (tallest - len(ids)) * ROW_GAP / 2
+                for r, nid in enumerate(ids):
+                    pos[nid] = QPointF(d * COL_GAP, y0 + r * ROW_GAP)
         for nid, name, op, inputs, shape in nodes:
             title = name if self._level != LAYER else _short(name)
             sub = op if self._level == LAYER and op not in ("param", "input", "const") else shape
             if self._level != LAYER:
                 sub = ""
-            item = GraphNodeItem(nid, title, sub)
+            item = GraphNodeItem(nid, title, sub, compact=nid in compact)
             item.setPos(pos[nid])
             item.setToolTip(f"{name}\nop: {op}" + (f"\nshape: {shape}" if shape else ""))
             scene.addItem(item)
@@ -179,12 +204,13 @@ class GraphView(QGraphicsView):
         for nid, _, _, inputs, _ in nodes:
             for src in dict.fromkeys(inputs):
                 a, b = pos[src], pos[nid]
-                line = QGraphicsLineItem(a.x() + NODE_W, a.y() + NODE_H / 2, b.x(), b.y() + NODE_H / 2)
+                ha, hb = self.items[src].rect().height(), self.items[nid].rect().height()
+                line = QGraphicsLineItem(a.x() + NODE_W, a.y() + ha / 2, b.x(), b.y() + hb / 2)
                 line.setZValue(0)
                 scene.addItem(line)
                 self.edges.append((src, nid, line))
-        width = (max(columns) + 1) * COL_GAP
-        scene.setSceneRect(QRectF(-30, -30, width + 30, tallest * ROW_GAP + 40))
+        bounds = scene.itemsBoundingRect()
+        scene.setSceneRect(bounds.adjusted(-30, -30, 30, 30))
         self._syncing = False
         self.refresh()
 
@@ -206,6 +232,9 @@ class GraphView(QGraphicsView):
             has_grad = any(g for _, _, g in states)
             if has_grad:
                 shown = min(m for m, _, g in states if g)    # backward runs back through time
+            if self.fold_weights and st.level != LAYER:
+                shown = nid            # a folded neuron shows its own sum, not its weights'
+                has_value, has_grad = st.node_state(nid)
             value, grad = self._numbers(shown)
             mag = _magnitude(grad) if has_grad and grad is not None else None
             item.show_state(self._fmt(value) if has_value else None,
@@ -279,8 +308,154 @@ class GraphView(QGraphicsView):
         self.scale(factor, factor)
 
     def wheelEvent(self, event):
-        if not ctrl_wheel_zoom(self, event):
-            super().wheelEvent(event)
+        # The graph is panned by dragging, so the wheel is free to zoom (no Ctrl needed).
+        wheel_zoom(self, event)
+
+    # -- find and hover ---------------------------------------------------------------------------
+    def names(self) -> dict[str, int]:
+        """Every name a node can be found by (case-insensitive): labels, tensor names, short labels."""
+        st = self.stepper
+        out: dict[str, int] = {}
+        if st is None:
+            return out
+        if st.level == LAYER:
+            for n in st.trace.nodes:
+                out.setdefault(n.name.lower(), n.id)
+                out.setdefault(_short(n.name).lower(), n.id)
+        else:
+            for n in st.view.nodes:
+                out.setdefault(n.label.lower(), n.id)
+                out.setdefault(n.label.replace(" ", "").lower(), n.id)
+        return out
+
+    def find(self, text: str) -> int | None:
+        """Go to the node named ``text`` (W2[3,1], s1[2], layers.0.weight, W1…): select and centre it."""
+        key = text.strip().replace(" ", "").lower()
+        if not key:
+            return None
+        names = self.names()
+        nid = names.get(key)
+        if nid is None:
+            matches = sorted(n for n in names if n.startswith(key))
+            nid = names[matches[0]] if matches else None
+        if nid is None:
+            return None
+        shown = next((r for r, members in self._groups.items() if nid in members), nid)
+        if shown not in self.items:
+            return None
+        self.nodeClicked.emit(shown)
+        if self.selected != shown:
+            self.select_node(shown)
+        self.centerOn(self.items[shown])
+        return shown
+
+    def tooltip_for(self, nid: int) -> str:
+        """Hover text: name, value, gradient and the formula, as the walk has computed them so far."""
+        st = self.stepper
+        if st is None:
+            return ""
+        has_value, has_grad = st.node_state(nid)
+        value, grad = self._numbers(nid)
+        digits = max(self.digits, 6)
+        if st.level == LAYER:
+            n = st.trace.nodes[nid]
+            head = [n.name, f"op: {n.op}, shape {'×'.join(map(str, n.shape)) or 'scalar'}"]
+        else:
+            n = st.view.nodes[nid]
+            head = [n.label]
+        lines = list(head)
+        lines.append(f"value: {self._fmt_digits(value, digits)}" if has_value else "value: not computed yet")
+        if has_grad and grad is not None:
+            lines.append(f"∂E/∂{head[0]}: {self._fmt_digits(grad, digits)}")
+        if st.level != LAYER:
+            v = st.view
+            if n.inputs:
+                lines.append(v.forward_text(nid, digits))
+            ev = next((e for e in v.backward if e.node == nid), None)
+            if ev is not None and has_grad:
+                lines += v.rule_lines(ev, digits)[:6]
+        else:
+            from ..engine.local_rules import layer_rule
+            ev = next((e for e in st.trace.backward if e.node == nid), None)
+            if ev is not None:
+                for t in ev.terms[:4]:
+                    c = st.trace.nodes[t.consumer]
+                    rule = layer_rule(c.op, c.name, t.input_index, n.name)
+                    if rule:
+                        lines.append(f"into {c.name}: {rule}")
+        return "\n".join(lines)
+
+    def _fmt_digits(self, v, digits):
+        old, self.digits = self.digits, digits
+        try:
+            return self._fmt(v)
+        finally:
+            self.digits = old
+
+
+def neuron_layout(view, folded: bool = False) -> tuple[dict[int, QPointF], set[int]]:
+    """Neuron-level positions: layers left to right; in each, every neuron is a band with its
+    weight and bias chips stacked beside its weighted sum, then its activation (and skip sum).
+    Returns the positions and the ids drawn as compact chips."""
+    nodes = view.nodes
+    pos: dict[int, QPointF] = {}
+    compact: set[int] = set()
+    columns: list[list[tuple[int, float, float]]] = []   # per layer block: (id, x, y) before centring
+    inputs = [n.id for n in nodes if n.kind == "input"]
+    columns.append([(nid, 0.0, r * ROW_GAP) for r, nid in enumerate(inputs)])
+    x = COL_GAP
+    layers = sorted({n.layer for n in nodes if n.kind == "sum"})
+    last_x = 0.0
+    for li in layers:
+        sums = [n for n in nodes if n.kind == "sum" and n.layer == li]
+        block, y = [], 0.0
+        x_sum = x + NODE_W + CHIP_TO_SUM
+        x_act = x_sum + COL_GAP
+        x_res = x_act + COL_GAP
+        has_res = any(n.kind == "residual" and n.layer == li for n in nodes)
+        for s in sums:
+            chips = [] if folded else [i for i in s.inputs if nodes[i].kind in ("weight", "bias")]
+            band = max(len(chips) * CHIP_GAP, NODE_H)
+            for k, c in enumerate(chips):
+                block.append((c, x, y + k * CHIP_GAP))
+                compact.add(c)
+            mid = y + band / 2 - NODE_H / 2
+            block.append((s.id, x_sum, mid))
+            for n in nodes:
+                if n.layer == li and n.unit == s.unit and n.kind in ("act", "residual"):
+                    block.append((n.id, x_act if n.kind == "act" else x_res, mid))
+            y += band + BAND_GAP
+        columns.append(block)
+        last_x = x_res if has_res else x_act
+        x = last_x + COL_GAP
+    # The loss, its targets (below the outputs), penalties and the total.
+    tail, y = [], 0.0
+    targets = [n.id for n in nodes if n.kind == "target"]
+    loss = [n.id for n in nodes if n.kind == "loss"]
+    pens = [n.id for n in nodes if n.kind == "penalty"]
+    total = [n.id for n in nodes if n.kind == "total"]
+    out_block = columns[-1]
+    out_bottom = max((yy for _, _, yy in out_block), default=0.0) + ROW_GAP
+    for r, t in enumerate(targets):
+        out_block.append((t, last_x, out_bottom + r * ROW_GAP))
+    for r, nid in enumerate(loss + pens):
+        tail.append((nid, x, r * ROW_GAP))
+    for nid in total:
+        tail.append((nid, x + COL_GAP, 0.0))
+    columns.append(tail)
+    tallest = max((max(yy for _, _, yy in b) + NODE_H for b in columns if b), default=NODE_H)
+    for block in columns:
+        if not block:
+            continue
+        height = max(yy for _, _, yy in block) + NODE_H
+        dy = (tallest - height) / 2
+        for nid, xx, yy in block:
+            pos[nid] = QPointF(xx, yy + dy)
+    # Anything not placed above (a kind added later) goes in a column of its own, at the end.
+    extra = [n.id for n in nodes if n.id not in pos and not (folded and n.kind in ("weight", "bias"))]
+    for r, nid in enumerate(extra):
+        pos[nid] = QPointF(x + 2 * COL_GAP, r * ROW_GAP)
+    return pos, compact
 
 
 def fold_name(name: str) -> str:

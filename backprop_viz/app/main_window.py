@@ -21,6 +21,8 @@ from .export_actions import ExportActions
 from .icons import icon
 from .inspector import InspectorPanel
 from .network_canvas import NetworkCanvas
+from .canvas_neuron_maps import NeuronMapsOverlay
+from .canvas_walk_overlay import CanvasWalkOverlay
 from .data_panel import DataPanel
 from .plots_panel import PlotsPanel
 from .stepper_panel import StepperPanel
@@ -71,6 +73,11 @@ class MainWindow(QMainWindow):
         self.canvas = NetworkCanvas(doc, self.editor)
         self.setCentralWidget(self.canvas)
         self._install_panels()
+        self.walk_overlay = CanvasWalkOverlay(self.canvas, self.stepper_panel)
+        self.neuron_maps = NeuronMapsOverlay(self.canvas, doc, self.training)
+        self.neuron_maps.set_enabled(hasattr(self, "act_neuron_maps") and self.act_neuron_maps.isChecked())
+        self.plots.network_changed(doc.project.network_spec)
+        doc.projectChanged.connect(lambda: doc.changed("network") and self.plots.network_changed(doc.project.network_spec))
         doc.undo_stack.cleanChanged.connect(self._update_title)
         doc.projectChanged.connect(self._project_changed)
         doc.pathChanged.connect(self._update_title)
@@ -312,6 +319,9 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.act_zoom_in)
         self.view_menu.addAction(self.act_zoom_out)
         self.view_menu.addAction(self.act_fit)
+        self.act_neuron_maps = self.view_menu.addAction("Show what each &neuron learned (2 inputs)")
+        self.act_neuron_maps.setCheckable(True)
+        self.act_neuron_maps.toggled.connect(lambda on: self.neuron_maps.set_enabled(on))
         self.view_menu.addSeparator()
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())

@@ -45,6 +45,7 @@ def visible_units(n: int) -> list[int | None]:
 
 class NetworkCanvas(QGraphicsView):
     zoomChanged = Signal(float)
+    rebuilt = Signal()          # the scene was cleared and drawn again (overlays redraw)
 
     def __init__(self, doc: Document, editor: Editor, parent=None):
         super().__init__(parent)
@@ -151,6 +152,7 @@ class NetworkCanvas(QGraphicsView):
         self._show_selection(self.doc.selection)
         if not self._fitted:
             self.fit()
+        self.rebuilt.emit()
 
     def _header(self, c: int, n: int, x: float, y: float) -> None:
         spec = self.doc.project.network_spec

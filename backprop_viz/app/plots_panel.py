@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QTimer
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QTableWidget, QTableWidgetItem,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
+from ..engine import gradient_lesson as lesson
 from ..engine.activations import Activation
 from . import theme
 from .alert_band import AlertBand
@@ -63,8 +64,9 @@ class PlotsPanel(QWidget):
         self._build_gradient_tab()
         self._build_distribution_tab()
         self._build_table_tab()
+        self._build_lesson_tab()
         for p in (self.loss_plot, self.acc_plot, self.norm_plot, self.heat_plot, self.hist_plot, self.deriv_plot,
-                  self.time_plot):
+                  self.time_plot, self.lesson_plot):
             self._plain_axes(p)
         self.slow = QTimer(self)
         self.slow.setInterval(SLOW_MS)
@@ -180,6 +182,126 @@ class PlotsPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.tabs.addTab(self.table, "Layers")
 
+    def _build_lesson_tab(self):
+        w = QWidget()
+        v = QVBoxLayout(w)
+        self.lesson_text = QLabel("Train or step: the ratio of the first layer's gradient to the last layer's "
+                                  "is recorded over the whole run.")
+        self.lesson_text.setObjectName("lessonText")
+        self.lesson_text.setWordWrap(True)
+        # The words scroll in a band of their own: the plot keeps most of the height.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMaximumHeight(72)
+        scroll.setWidget(self.lesson_text)
+        v.addWidget(scroll)
+        self.lesson_plot = pg.PlotWidget(title="‖∂E/∂W₁‖ / ‖∂E/∂W_last‖ over the run",
+                                         axisItems={"left": SparseLogAxis("left")})
+        self.lesson_plot.setLogMode(False, True)
+        self.lesson_plot.setLabel("bottom", "update")
+        self.lesson_plot.setLabel("left", "first ÷ last")
+        self.lesson_plot.addLegend(offset=(-10, 10))
+        self.ratio_curve = self._curve(self.lesson_plot, pg.mkPen(theme.POSITIVE, width=2), "this run")
+        self.before_curve = self._curve(self.lesson_plot, pg.mkPen("#888888", width=1.5,
+                                                                   style=pg.QtCore.Qt.PenStyle.DashLine),
+                                        "before the change")
+        self.time_ratio_curve = self._curve(self.lesson_plot, pg.mkPen(theme.NEGATIVE, width=1.5),
+                                            "through time: ‖∂E/∂h₁‖ ÷ ‖∂E/∂h_T‖")
+        self.bound_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#888888", width=1,
+                                                                style=pg.QtCore.Qt.PenStyle.DotLine),
+                                          label="", labelOpts={"position": 0.1, "color": "#666666"})
+        self.lesson_plot.addItem(self.bound_line)
+        self.bound_line.hide()
+        v.addWidget(self.lesson_plot, 1)
+        self.tabs.addTab(w, "Lesson")
+        self.ratio_x = np.array([])
+        self.ratio = np.array([])
+        self.time_x, self.time_ratio = [], []
+        self.before = None       # (label, steps, ratios) of the previous run or of before a fix
+        self.run_label = ""
+        self.fix_step = -np.inf  # updates up to here were made before the network last changed
+        self.signature = None
+
+    def network_changed(self, spec: dict) -> None:
+        """A change of shape, activation or init mid-run: what came before is "before the change"."""
+        from ..engine.activations import parse_activation
+        sig = [(layer.get("units"), str(layer.get("activation")), str(layer.get("init")), layer.get("residual"),
+                layer.get("norm"), layer.get("type")) for layer in spec.get("layers", [])]
+        if sig == self.signature:
+            return
+        old, self.signature = self.signature, sig
+        if old is None:
+            return
+        mask = np.isfinite(self.ratio) & (self.ratio_x > self.fix_step)
+        if mask.any():
+            self.before = (self.run_label, self.ratio_x[mask], self.ratio[mask])
+            self.before_curve.setData(self.ratio_x[mask], self.ratio[mask])
+        if len(self.ratio_x):
+            self.fix_step = float(self.ratio_x[-1])
+        try:
+            self.activations = [parse_activation(layer["activation"], f"layers[{i}].activation")
+                                for i, layer in enumerate(spec["layers"])]
+        except (KeyError, ValueError):
+            return
+        self.run_label = self.describe_run(self.activations)
+        self._lesson_bound()
+        self.refresh_curves()
+        self.update_lesson()
+
+    def _lesson_bound(self) -> None:
+        hidden = [a.name for a in getattr(self, "activations", [])[:-1]]
+        k = hidden.count("sigmoid")
+        if k:
+            self.bound_line.setValue(np.log10(0.25 ** k))
+            self.bound_line.label.setFormat(f"0.25{lesson.sup(k)}: the σ′ bound over {k} layers")
+            self.bound_line.show()
+        else:
+            self.bound_line.hide()
+
+    @staticmethod
+    def describe_run(activations) -> str:
+        hidden = [a.name for a in activations[:-1]]
+        if not hidden:
+            return "one layer"
+        names = sorted(set(hidden), key=hidden.index)
+        return ", ".join(f"{hidden.count(n)} {n}" for n in names) + " hidden"
+
+    def update_lesson(self) -> None:
+        """The mechanism in words with this network's numbers, kept for the whole run."""
+        acts = getattr(self, "activations", [])
+        if len(acts) < 2:
+            self.lesson_text.setText("One layer: there is no first-to-last ratio to watch.")
+            self.alert.show_lesson("")
+            return
+        parts = [lesson.mechanism(acts)]
+        if self.snap is not None and self.snap.preacts:
+            measured = lesson.measured_text(acts, lesson.mean_derivatives(acts, self.snap.preacts))
+            if measured:
+                parts.append(measured)
+        after = self.ratio_x > self.fix_step
+        run = lesson.run_text(self.ratio_x[after], self.ratio[after], len(acts))
+        if run:
+            parts.append(run)
+        if self.time_ratio:
+            parts.append(lesson.time_text(self.time_ratio[-1], self._time_steps))
+        before_after = ""
+        if self.before is not None and len(self.ratio):
+            label, _, before = self.before
+            ok = before[np.isfinite(before)]
+            now = self.ratio[after & np.isfinite(self.ratio)]
+            if ok.size and now.size:
+                before_after = lesson.before_after_text(label, float(np.median(ok)), float(np.median(now)))
+                parts.append(before_after)
+        text = " ".join(p for p in parts if p)
+        self.lesson_text.setText(text)
+        short = [lesson.short_mechanism(acts), lesson.short_run(self.ratio_x[after], self.ratio[after], len(acts))]
+        if before_after:
+            short.append(before_after)
+        self.alert.show_lesson(" ".join(p for p in short if p) if after.any() else "")
+        self.alert.lesson.setToolTip(text + "\n(the Lesson tab plots the ratio over the whole run)")
+
     @staticmethod
     def _plain_axes(plot):
         for side in ("left", "bottom"):
@@ -194,9 +316,20 @@ class PlotsPanel(QWidget):
 
     # -- data ---------------------------------------------------------------------------------
     def set_history(self, history, activations: list) -> None:
-        """A new run (or network): curves per layer, cleared plots."""
+        """A new run (or network): curves per layer, cleared plots; the last run's ratio kept for comparison."""
+        mask = np.isfinite(self.ratio) & (self.ratio_x > self.fix_step)
+        if mask.any():
+            self.before = (self.run_label, self.ratio_x[mask], self.ratio[mask])
+            self.before_curve.setData(self.ratio_x[mask], self.ratio[mask])
+        self.fix_step = -np.inf
+        self.ratio_x, self.ratio = np.array([]), np.array([])
+        self.time_x, self.time_ratio = [], []
+        self.ratio_curve.setData([], [])
+        self.time_ratio_curve.setData([], [])
         self.history = history
         self.activations = activations
+        self.run_label = self.describe_run(activations)
+        self._lesson_bound()
         n = len(activations)
         if n != self.n_layers:
             for c in self.norm_curves:
@@ -216,6 +349,7 @@ class PlotsPanel(QWidget):
         self.snap = None
         self.refresh_curves()
         self._clear_slow()
+        self.update_lesson()
 
     def _clear_slow(self):
         self.heat.clear()
@@ -231,6 +365,11 @@ class PlotsPanel(QWidget):
 
     def show_snapshot(self, snap) -> None:
         self.snap = snap
+        first = next((g for g in snap.time_grads if g), None)
+        if first and first[-1] > 0 and np.isfinite(first[0]):
+            self.time_x.append(snap.step)
+            self.time_ratio.append(first[0] / first[-1])
+            self._time_steps = len(first)
         self._dirty = True
         self.refresh_curves()
         self.alert.show_health(snap.health)
@@ -262,6 +401,11 @@ class PlotsPanel(QWidget):
         gx, g = h.grad_norms()
         for i, c in enumerate(self.norm_curves):
             c.setData(gx, _positive_or_nan(g[:, i]))
+        self.ratio_x, self.ratio = gx, lesson.first_last_ratio(g)
+        after = gx > self.fix_step
+        self.ratio_curve.setData(gx[after], self.ratio[after])
+        if self.time_x:
+            self.time_ratio_curve.setData(np.array(self.time_x), _positive_or_nan(np.array(self.time_ratio)))
         marked = {m.step for m in self.markers}
         for step, node in h.divergences:
             if step not in marked:
@@ -291,6 +435,7 @@ class PlotsPanel(QWidget):
         self._draw_time(snap.time_grads)
         self._draw_derivative()
         self._fill_table(snap.health)
+        self.update_lesson()
 
     def _draw_time(self, time_grads) -> None:
         """Gradient through time: fading toward t = 1 is vanishing, growth is exploding."""

@@ -10,7 +10,8 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QLabel, QLi
                                QWidget)
 
 from ..engine import NeuronViewUnavailable, SpecError
-from ..session.stepper import BACKWARD, FORWARD, LAYER, LOSS_AFTER, NEURON, UPDATE, Stepper
+from ..session.stepper import (AUTO_NEURON_NODES, BACKWARD, FORWARD, LAYER, LOSS_AFTER, NEURON, UPDATE,
+                               Stepper)
 from ..session.edits import weight_key
 from ..session.walk import WHOLE, WalkSource, local_plan
 from .document import Document
@@ -25,6 +26,7 @@ PHASE_NAMES = {FORWARD: "Forward pass", BACKWARD: "Backward pass", UPDATE: "Upda
 
 class StepperPanel(QWidget):
     updateApplied = Signal()
+    walkChanged = Signal()      # the walk moved or was rebuilt (the canvas overlay follows)
 
     def __init__(self, doc: Document, parent=None):
         super().__init__(parent)
@@ -62,7 +64,12 @@ class StepperPanel(QWidget):
         self.step_text.setReadOnly(True)
         self.step_text.setFont(mono)
         self.step_text.setMaximumHeight(84)
+        self.level_note = QLabel()
+        self.level_note.setObjectName("levelNote")
+        self.level_note.setWordWrap(True)
+        self.level_note.hide()
         layout.addWidget(self.phase_label)
+        layout.addWidget(self.level_note)
         layout.addWidget(self.step_text)
         split = QSplitter(Qt.Orientation.Horizontal)
         self.graph = GraphView()
@@ -154,16 +161,53 @@ class StepperPanel(QWidget):
         self.fold.setToolTip("Recurrent networks: one node per operation (folded) instead of one per time step (unrolled)")
         self.fold.toggled.connect(self._fold_changed)
         row.addWidget(self.fold)
+        self.fold_weights = QCheckBox("fold weights")
+        self.fold_weights.setObjectName("foldWeights")
+        self.fold_weights.setToolTip("Neuron level: draw each neuron's weights and bias as part of its weighted sum "
+                                     "(steps on a weight light up its neuron)")
+        self.fold_weights.toggled.connect(self._fold_weights_changed)
+        row.addWidget(self.fold_weights)
         fit = QToolButton()
         fit.setObjectName("fitGraph")
         fit.setText("Fit")
         ic = icon("fa6s.expand")
         if ic is not None:
             fit.setIcon(ic)
-        fit.setToolTip("Fit the whole graph in view (zoom: Ctrl+wheel; pan: drag)")
+        fit.setToolTip("Fit the whole graph in view (zoom: mouse wheel; pan: drag)")
         fit.clicked.connect(lambda: self.graph.fit())
         row.addWidget(fit)
+        self.find = QLineEdit()
+        self.find.setObjectName("findNode")
+        self.find.setPlaceholderText("find: W2[3,1]")
+        self.find.setToolTip("Type a node's name (W2[3,1], s1[2], a2[1], E; at layer level W1, a1, "
+                             "layers.0.weight) and press Enter to go there")
+        self.find.setMaximumWidth(130)
+        self.find.returnPressed.connect(self._find)
+        row.addWidget(self.find)
         return rows
+
+    @staticmethod
+    def _level_note(st: Stepper, chosen: str) -> str:
+        """Why the walk is at layer level, when the learner did not ask for it."""
+        if st.level != LAYER or chosen == LAYER:
+            return ""
+        if not st.neuron_available:
+            return f"Layer level: {st.neuron_problem}."
+        n = len(st.view.nodes)
+        return (f"Layer level: this network's neuron-level graph has {n} scalar nodes (above {AUTO_NEURON_NODES} "
+                "it opens only on request); choose Neurons to walk every one of them.")
+
+    def _find(self) -> None:
+        text = self.find.text()
+        if self.graph.find(text) is None:
+            self.sample_error.setText(f"No node named {text.strip()!r} in this graph"
+                                      f" ({'layer' if self.stepper and self.stepper.level == LAYER else 'neuron'} level)")
+        else:
+            self.sample_error.setText("")
+
+    def _fold_weights_changed(self, on: bool) -> None:
+        self.graph.fold_weights = on
+        self.graph.set_stepper(self.stepper)
 
     def _fold_changed(self, on: bool) -> None:
         self.graph.fold_time = on
@@ -292,7 +336,12 @@ class StepperPanel(QWidget):
         self.fold.setEnabled(st.network.recurrent)
         self.level_neuron.setEnabled(st.neuron_available)
         self.level_neuron.setToolTip("" if st.neuron_available else st.neuron_problem or "")
+        # Showing the level is not choosing it: "auto" stays auto until the learner clicks.
+        for radio in (self.level_neuron, self.level_layer):
+            radio.blockSignals(True)
         (self.level_neuron if st.level == NEURON else self.level_layer).setChecked(True)
+        for radio in (self.level_neuron, self.level_layer):
+            radio.blockSignals(False)
         self.graph.set_stepper(st)
         self.formula.show_node(st, None)
         self._update()
@@ -460,8 +509,12 @@ class StepperPanel(QWidget):
         self.phase_label.setText(f"{PHASE_NAMES[st.phase]} — step {st.position + 1} of {total}"
                                  f" ({'neuron' if st.level == NEURON else 'layer'} level)")
         self.step_text.setPlainText(st.describe(digits=self.doc.project.view.get("digits", 9)))
+        self.formula.show_step(st, digits)
+        self.level_note.setText(self._level_note(st, self.level))
+        self.level_note.setVisible(bool(self.level_note.text()))
         self.actions_by_name["backButton"].setEnabled(st.position >= 0)
         self.actions_by_name["stepButton"].setEnabled(not st.at_end)
+        self.walkChanged.emit()
 
     # -- selection links with the canvas ------------------------------------------------------
     def select_node(self, nid: int) -> None:

@@ -14,3 +14,11 @@ def ctrl_wheel_zoom(view, event) -> bool:
     view.zoom(STEP if event.angleDelta().y() > 0 else 1 / STEP)
     event.accept()
     return True
+
+
+def wheel_zoom(view, event) -> None:
+    """Zoom ``view`` with the plain wheel (views panned by dragging need no scrolling)."""
+    dy = event.angleDelta().y()
+    if dy:
+        view.zoom(STEP if dy > 0 else 1 / STEP)
+    event.accept()

@@ -14,7 +14,7 @@ import numpy as np
 
 from .formatting import fmt
 from .neuron_view import NeuronView, NeuronViewUnavailable, neuron_view
-from .report import fmt_array, layer_report, neuron_report
+from .report import fmt_array, layer_report, layer_rule_of, neuron_report
 from .trace import Trace
 
 
@@ -55,13 +55,15 @@ def markdown(tr: Trace, digits: int = 9, title: str = "Derivation", about: str |
 
 _TEX = {"·": r" \cdot ", "×": r" \times ", "−": "-", "←": r" \leftarrow ", "½": r"\tfrac{1}{2}",
         "²": "^{2}", "∂": r"\partial ", "Σ": r"\sum ", "→": r" \to ", "…": r"\ldots ", "σ": r"\sigma ",
-        "∞": r"\infty ", "γ": r"\gamma ", "β": r"\beta "}
+        "∞": r"\infty ", "γ": r"\gamma ", "β": r"\beta ", "′": "'", "≤": r" \le ", "≥": r" \ge ",
+        "λ": r"\lambda ", "α": r"\alpha ", "δ": r"\delta ", "ᵀ": "^{T}", "\u0001": r"\hat{x}",
+        "ⱼ": "_j", "ₘ": "_m", "₍": "_{(", "ₜ": "t", "₋": "-", "₁": "1", "₎": ")}"}
 
 
 def _tex(text: str) -> str:
     """Math-mode LaTeX for one of our formula lines."""
     out = []
-    for ch in text:
+    for ch in text.replace("x̂", "\u0001"):
         if ch in _TEX:
             out.append(_TEX[ch])
         elif ch in "_%&#$":
@@ -75,10 +77,17 @@ def _tex(text: str) -> str:
     return s.replace("[", "_{[").replace("]", "]}")
 
 
+def tex_math(line: str) -> str:
+    """One formula line as math-mode LaTeX; a trailing "because …" stays words."""
+    main, _, reason = line.partition(" because ")
+    why = f" \\quad\\text{{because {_tex_text(reason)}}}" if reason else ""
+    return _tex(main.strip()) + why
+
+
 def _tex_text(text: str) -> str:
     """Text-mode LaTeX (headings)."""
     out = []
-    for ch in text:
+    for ch in text.replace("x̂", "\u0001"):
         if ch in _TEX:
             out.append(f"${_TEX[ch].strip()}$")
         elif ch in "_%&#$":
@@ -109,7 +118,7 @@ def latex(tr: Trace, digits: int = 9, about: str | None = None) -> str:
         text = line.strip()
         if "=" in text:
             left, right = text.split("=", 1)
-            lines.append(f"  {_tex(left.strip())} &= {_tex(right.strip())} \\\\")
+            lines.append(f"  {_tex(left.strip())} &= {tex_math(right.strip())} \\\\")
         else:
             lines.append(f"  &\\text{{{_tex_text(text)}}} \\\\")
     if section is not None:
@@ -122,35 +131,37 @@ def csv_rows(tr: Trace, digits: int = 9, about: str | None = None) -> str:
     v = _view(tr)
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["phase", "node", "value", "upstream", "local", "product", "text"])
+    w.writerow(["phase", "node", "value", "upstream", "local", "product", "text", "rule"])
     if about:
-        w.writerow(["walk", "", "", "", "", "", f"Walk of {about}"])
+        w.writerow(["walk", "", "", "", "", "", f"Walk of {about}", ""])
     if v is not None:
         for nid in v.forward:
             n = v.nodes[nid]
-            w.writerow(["forward", n.label, repr(n.value), "", "", "", v.forward_text(nid, digits)])
+            w.writerow(["forward", n.label, repr(n.value), "", "", "", v.forward_text(nid, digits), ""])
         for ev in v.backward:
             n = v.nodes[ev.node]
             if not ev.terms:
-                w.writerow(["backward", n.label, repr(ev.grad), "", "", "", v.backward_text(ev, digits)])
+                w.writerow(["backward", n.label, repr(ev.grad), "", "", "", v.backward_text(ev, digits), ""])
             for t in ev.terms:
+                rule = v.local_rule(t.consumer, ev.node, digits)
                 w.writerow(["backward", n.label, repr(ev.grad), repr(t.upstream), repr(t.local), repr(t.product),
-                            v.backward_text(ev, digits)])
+                            v.backward_text(ev, digits), "" if rule is None else rule.text(digits)])
         for u in v.updates:
-            w.writerow(["update", v.nodes[u.node].label, repr(u.new), "", "", repr(u.grad), v.update_text(u, digits)])
-        w.writerow(["loss_after", "E", repr(v.loss_after), "", "", "", ""])
+            w.writerow(["update", v.nodes[u.node].label, repr(u.new), "", "", repr(u.grad), v.update_text(u, digits), ""])
+        w.writerow(["loss_after", "E", repr(v.loss_after), "", "", "", "", ""])
         return buf.getvalue()
     names = {n.id: n.name for n in tr.nodes}
     for ev in tr.forward:
-        w.writerow(["forward", names[ev.node], _arr(ev.value), "", "", "", ""])
+        w.writerow(["forward", names[ev.node], _arr(ev.value), "", "", "", "", ""])
     for ev in tr.backward:
         for t in ev.terms or [None]:
             w.writerow(["backward", names[ev.node], _arr(ev.grad), "" if t is None else _arr(t.upstream),
                         "" if t is None or t.local is None else _arr(t.local), "" if t is None else _arr(t.product),
-                        "" if t is None else f"from {names[t.consumer]}"])
+                        "" if t is None else f"from {names[t.consumer]}",
+                        "" if t is None else layer_rule_of(tr, t)])
     for u in tr.updates:
-        w.writerow(["update", u.param, _arr(u.new), "", "", _arr(u.grad), ""])
-    w.writerow(["loss_after", "loss", repr(tr.loss_after), "", "", "", ""])
+        w.writerow(["update", u.param, _arr(u.new), "", "", _arr(u.grad), "", ""])
+    w.writerow(["loss_after", "loss", repr(tr.loss_after), "", "", "", "", ""])
     return buf.getvalue()
 
 

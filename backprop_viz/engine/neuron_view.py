@@ -15,6 +15,8 @@ import numpy as np
 
 from .naming import element_name
 from .formatting import fmt, fmt_signed_term
+from .local_rules import (LocalRule, activation_rule, addition_rule, loss_rule, penalty_rule,
+                          product_rule, softmax_rule)
 from .ops import LOGIT_LOSSES
 from .trace import Trace
 
@@ -81,7 +83,21 @@ class NeuronView:
     root: int
     consumers: dict[int, list[int]]
     by_label: dict[str, int]
-    plan: object = None     # the trace's UpdatePlan, if any
+    plan: object = None        # the trace's UpdatePlan, if any
+    spec: object = None        # the network spec: activations, loss and penalties for the rules
+
+    def local_rule(self, consumer: int, nid: int, digits: int = 9) -> LocalRule | None:
+        """∂consumer/∂node as its rule and numbers (see :mod:`.local_rules`)."""
+        return _rule(self, self.nodes[consumer], self.nodes[nid], digits)
+
+    def rule_lines(self, event: NBackward, digits: int = 9) -> list[str]:
+        """One line per local derivative in a backward step, rule then numbers."""
+        out = []
+        for t in event.terms:
+            r = self.local_rule(t.consumer, event.node, digits)
+            if r is not None:
+                out.append(r.text(digits))
+        return out
 
     def node(self, label: str) -> NNode:
         return self.nodes[self.by_label[label]]
@@ -325,7 +341,41 @@ def _neuron_view(tr: Trace, max_nodes: int) -> NeuronView:
             updates.append(NUpdate(n.id, n.value, grad, tr.lr, float(upd.new[idx]), detail))
     forward = [n.id for n in nodes if n.inputs]
     return NeuronView(nodes, forward, events, updates, tr.loss, tr.loss_after, root, consumers,
-                      {n.label: n.id for n in nodes}, tr.plan)
+                      {n.label: n.id for n in nodes}, plan=tr.plan, spec=spec)
+
+
+def _rule(view: NeuronView, c: NNode, n: NNode, digits: int) -> LocalRule | None:
+    spec = view.spec
+    if spec is None:
+        return None
+    nodes = view.nodes
+    if c.kind == "sum":
+        k = c.inputs.index(n.id)
+        if len(c.inputs) % 2 and k == len(c.inputs) - 1:
+            return addition_rule(c.label, n.label, "the bias is added as it is")
+        other = nodes[c.inputs[k + 1] if k % 2 == 0 else c.inputs[k - 1]]
+        return product_rule(c.label, n.label, other.label, other.value, digits)
+    if c.kind == "act":
+        act = spec.layers[c.layer].activation
+        if act.name == "softmax":
+            same = n.unit == c.unit
+            other = next(m for m in nodes if m.kind == "act" and m.layer == c.layer and m.unit == n.unit)
+            return softmax_rule(c.label, n.label, other.label, c.value, other.value, same, digits)
+        return activation_rule(act.name, act.params, c.label, n.label, n.value, c.value, digits)
+    if c.kind == "residual":
+        return addition_rule(c.label, n.label, "the skip connection passes the gradient on unchanged")
+    if c.kind == "total":
+        return addition_rule(c.label, n.label, "the total loss is a sum")
+    if c.kind == "penalty":
+        lam = spec.l1 if c.label == "L1" else spec.l2
+        return penalty_rule(c.label, c.label, n.label, lam, n.value, digits)
+    if c.kind == "loss":
+        preds = [nodes[i] for i in c.inputs if nodes[i].kind != "target"]
+        targets = [nodes[i] for i in c.inputs if nodes[i].kind == "target"]
+        j = preds.index(n)
+        return loss_rule(spec.loss, c.label, n.label, targets[j].label, n.value, targets[j].value, len(preds),
+                         logits=[p.value for p in preds], unit=j, digits=digits)
+    return None
 
 
 def _local_derivatives(nodes, tr, spec, loss_id) -> dict[tuple[int, int], float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .formatting import fmt
+from .local_rules import layer_rule
 from .neuron_view import NeuronView, NeuronViewUnavailable, neuron_view
 from .trace import Trace
 
@@ -25,8 +26,10 @@ def fmt_array(a, digits: int = 9) -> str:
 def neuron_report(view: NeuronView, digits: int = 9) -> list[str]:
     lines = ["Forward pass"]
     lines += [f"  {view.forward_text(i, digits)}" for i in view.forward]
-    lines += ["", "Backward pass (upstream gradient × local derivative)"]
-    lines += [f"  {view.backward_text(ev, digits)}" for ev in view.backward]
+    lines += ["", "Backward pass (upstream gradient × local derivative, each local derivative by its rule)"]
+    for ev in view.backward:
+        lines.append(f"  {view.backward_text(ev, digits)}")
+        lines += [f"      {rule}" for rule in view.rule_lines(ev, digits)]
     lines += ["", "Chain rule for each parameter"]
     params = [n for n in view.nodes if n.param is not None and n.grad is not None]
     for n in params[:40]:
@@ -66,6 +69,9 @@ def layer_report(tr: Trace, digits: int = 9) -> list[str]:
             local = "—" if t.local is None else fmt_array(t.local, digits)
             lines.append(f"      from {name[t.consumer]}: upstream {fmt_array(t.upstream, digits)}"
                          f" · local {local} → {fmt_array(t.product, digits)}")
+            rule = layer_rule_of(tr, t)
+            if rule:
+                lines.append(f"        rule: {rule}")
     lines += [""] + update_heading(tr.plan, tr.lr, digits)
     for u in tr.updates:
         if u.detail is not None and tr.plan is not None:
@@ -77,6 +83,12 @@ def layer_report(tr: Trace, digits: int = 9) -> list[str]:
     lines += ["", f"Loss before the update: {fmt(tr.loss, digits)}",
               f"Loss after the update:  {fmt(tr.loss_after, digits)}"]
     return lines
+
+
+def layer_rule_of(tr: Trace, term) -> str:
+    """The rule of the consumer's op with respect to this input, at layer level."""
+    c = tr.nodes[term.consumer]
+    return layer_rule(c.op, c.name, term.input_index, tr.nodes[c.inputs[term.input_index]].name)
 
 
 def trace_report(tr: Trace, level: str = "auto", digits: int = 9) -> str:

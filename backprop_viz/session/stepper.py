@@ -15,7 +15,7 @@ import numpy as np
 
 from ..engine import Network, NeuronViewUnavailable, neuron_view, trace
 from ..engine.formatting import fmt, fmt_signed_term
-from ..engine.report import fmt_array
+from ..engine.report import fmt_array, layer_rule_of
 
 FORWARD, BACKWARD, UPDATE, LOSS_AFTER = "forward", "backward", "update", "loss_after"
 LAYER, NEURON = "layer", "neuron"
@@ -190,7 +190,8 @@ class Stepper:
         if step.phase == FORWARD:
             return v.forward_text(step.node, digits)
         if step.phase == BACKWARD:
-            return v.backward_text(v.backward[step.index], digits)
+            ev = v.backward[step.index]
+            return "\n".join([v.backward_text(ev, digits)] + [f"  where {r}" for r in v.rule_lines(ev, digits)])
         if step.phase == UPDATE:
             return self._plan_intro(step, digits) + v.update_text(v.updates[step.index], digits)
         return self._loss_after_text(digits)
@@ -225,6 +226,9 @@ class Stepper:
                 local = "—" if t.local is None else fmt_array(t.local, digits)
                 lines.append(f"  from {names[t.consumer]}: upstream {fmt_array(t.upstream, digits)}"
                              f" · local {local} = {fmt_array(t.product, digits)}")
+                rule = layer_rule_of(tr, t)
+                if rule:
+                    lines.append(f"    rule: {rule}")
             if len(ev.terms) > 1:
                 lines.append(f"  sum of {len(ev.terms)} contributions = {fmt_array(ev.grad, digits)}")
             return "\n".join(lines)

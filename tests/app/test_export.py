@@ -74,7 +74,7 @@ def test_latex_fragment_compiles(tmp_path):
 
 def test_derivation_csv_rows():
     rows = list(csv.reader(csv_rows(seed_trace()).splitlines()))
-    assert rows[0] == ["phase", "node", "value", "upstream", "local", "product", "text"]
+    assert rows[0] == ["phase", "node", "value", "upstream", "local", "product", "text", "rule"]
     phases = [r[0] for r in rows[1:]]
     assert phases.count("forward") == 3 and phases.count("update") == 3 and phases[-1] == "loss_after"
     w1 = next(r for r in rows if r[0] == "backward" and r[1] == "W1")
