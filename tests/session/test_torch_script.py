@@ -230,3 +230,18 @@ def test_early_stopping_ends_the_script_where_the_app_stops(tmp_path):
     assert res.returncode == 0, res.stderr
     assert f"early stopping after epoch {stop_epoch}" in res.stdout
     assert f"trained {stop_step} steps" in res.stdout
+
+
+def test_the_export_command_refuses_with_a_message(tmp_path):
+    project = tmp_path / "p.json"
+    open_template("xor").save(project)
+    for args, text in ((["--format", "torch,png"], "exported on its own"),
+                       (["--format", "torch", "--steps", "5"], "--steps"),):
+        res = subprocess.run([sys.executable, "-m", "backprop_viz", "export", str(project), "--out",
+                              str(tmp_path / "out"), *args], capture_output=True, text=True, timeout=120)
+        assert res.returncode == 2 and text in res.stderr and "Traceback" not in res.stderr
+    res = subprocess.run([sys.executable, "-m", "backprop_viz", "export", str(tmp_path / "absent.json"),
+                          "--out", str(tmp_path / "out"), "--format", "torch"], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 2 and "absent.json" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "out").exists()
