@@ -93,7 +93,11 @@ def cmd_import_weights(args) -> int:
 
 def cmd_export(args) -> int:
     import os
-    if args.format.strip().lower() == "torch":
+    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    if "torch" in formats and len(formats) > 1:
+        raise SystemExit("error: --format: torch (the PyTorch training script) is exported on its own; "
+                         "export the figures in a second run")
+    if formats == ["torch"]:
         from .session.project import Project
         from .session.torch_script import write_torch_export
         if args.steps:
@@ -112,7 +116,6 @@ def cmd_export(args) -> int:
         print(problem, file=sys.stderr)
         return 3
     from .app.headless_export import run
-    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
     written = run(args.project, args.steps, args.out, formats, args.quiet)
     print(f"wrote {len(written)} files to {args.out}")
     return 0

@@ -407,8 +407,8 @@ def training_script(project: Project) -> str:
     w("        for p in params:")
     w("            if p.grad is None:            # a parameter the loss does not reach still takes the step")
     w("                p.grad = torch.zeros_like(p)")
-    w("        grad_norm = torch.sqrt(sum((p.grad * p.grad).sum() for p in params))")
-    w("        if not (math.isfinite(loss.item()) and math.isfinite(grad_norm.item())):")
+    w("        # A non-finite loss or gradient is not applied: the run stops there, as in the app.")
+    w("        if not (math.isfinite(loss.item()) and all(bool(torch.isfinite(p.grad).all()) for p in params)):")
     w('            print(f"step {step}: the loss or a gradient is not a finite number; stopped before '
       'applying it "')
     w('                  "(try a lower learning rate or gradient clipping)", file=sys.stderr)')

@@ -194,3 +194,54 @@ def test_export_writes_the_data_without_pickle(tmp_path):
     np.testing.assert_array_equal(data["T_val"], Tv)
     weights = safetensors_numpy.load_file(str(tmp_path / "initial_weights.safetensors"))
     np.testing.assert_array_equal(weights["layers.0.weight"], project.network().params["layers.0.weight"])
+
+
+@needs_torch
+def test_a_diverging_run_stops_before_the_bad_update_as_in_the_app(tmp_path):
+    base = open_template("exploding")
+    project = base.with_training({**base.training, "optimizer": {"name": "sgd", "lr": 1.0}})
+    session = TrainingSession(project)
+    rec = None
+    while rec is None or not rec["nonfinite"]:
+        rec = session.trainer.step()
+    bad_step = rec["step"]
+    write_torch_export(project, tmp_path)
+    res = subprocess.run([sys.executable, "train.py", "--steps", "50", "--save", "w.safetensors"],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert res.returncode == 1
+    assert f"step {bad_step}: the loss or a gradient is not a finite number" in res.stderr
+    assert f"trained {bad_step - 1} steps" in res.stdout
+    got = safetensors_numpy.load_file(str(tmp_path / "w.safetensors"))
+    assert_same(got, app_weights(project, bad_step - 1), "weights before the non-finite update")
+
+
+@needs_torch
+def test_early_stopping_ends_the_script_where_the_app_stops(tmp_path):
+    base = open_template("xor")
+    project = base.with_training({**base.training, "optimizer": {"name": "sgd", "lr": 1e-6},
+                                  "early_stopping": {"patience": 2, "min_delta": 0.5}})
+    session = TrainingSession(project)
+    while not session.trainer.stopped:
+        session.trainer.step()
+    stop_step, stop_epoch = session.trainer.steps, session.trainer.epoch
+    write_torch_export(project, tmp_path)
+    res = subprocess.run([sys.executable, "train.py", "--steps", "500", "--save", "w.safetensors"],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert f"early stopping after epoch {stop_epoch}" in res.stdout
+    assert f"trained {stop_step} steps" in res.stdout
+
+
+def test_the_export_command_refuses_with_a_message(tmp_path):
+    project = tmp_path / "p.json"
+    open_template("xor").save(project)
+    for args, text in ((["--format", "torch,png"], "exported on its own"),
+                       (["--format", "torch", "--steps", "5"], "--steps"),):
+        res = subprocess.run([sys.executable, "-m", "backprop_viz", "export", str(project), "--out",
+                              str(tmp_path / "out"), *args], capture_output=True, text=True, timeout=120)
+        assert res.returncode == 2 and text in res.stderr and "Traceback" not in res.stderr
+    res = subprocess.run([sys.executable, "-m", "backprop_viz", "export", str(tmp_path / "absent.json"),
+                          "--out", str(tmp_path / "out"), "--format", "torch"], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 2 and "absent.json" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "out").exists()
