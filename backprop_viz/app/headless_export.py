@@ -56,7 +56,7 @@ def run(project_path: str, steps: int, out: str, formats: list[str], quiet: bool
     from .application import make_app, wait_until_drawn
     from .main_window import MainWindow
     app = make_app()
-    w = MainWindow(trained)
+    w = MainWindow(trained, welcome=False)
     w.persist_layout = False
     w.training.history = session.history
     w.training.steps, w.training.epoch = session.trainer.steps, session.trainer.epoch

@@ -98,6 +98,7 @@ class Project:
         self.data = validate_data(data if data is not None else self._default_data(net), net)
         self.view = {"digits": 9, **(view or {})}
         self._arrays = None
+        self.title: str | None = None     # a template's name, for a project not yet saved
         digits = self.view["digits"]
         if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
             raise SpecError("view.digits", f"expected a whole number from 1 to 17, got {digits!r}")

@@ -1,0 +1,74 @@
+"""Window geometry as plain numbers: which panels each workspace shows and how big, and
+whether a saved window fits the screen it opens on. No Qt here, so it is tested on its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+BUILD, WALK, TRAIN = "build", "walk", "train"
+WORKSPACES = (BUILD, WALK, TRAIN)
+WORKSPACE_TITLES = {BUILD: "Build", WALK: "Walk", TRAIN: "Train"}
+WORKSPACE_TIPS = {
+    BUILD: "Draw and edit the network: the canvas, the data and the inspector get the room",
+    WALK: "Walk the forward and backward pass: the computational graph and the formula get most of the window",
+    TRAIN: "Train and watch: the live plots get most of the window",
+}
+# Every dockable panel, by name. The window keeps a saved layout only if it knows all of them.
+PANELS = ("inspector", "training", "data", "stepper", "plots", "help")
+SIDE_PANELS = ("inspector", "training", "data", "help")
+
+
+@dataclass(frozen=True)
+class WorkspacePlan:
+    """Panels shown, which tab is in front, and sizes in pixels for one window size."""
+    visible: frozenset
+    raised: str
+    bottom_spans_width: bool        # the bottom panel runs under the side panels too
+    left_width: int = 0
+    right_width: int = 0
+    bottom_height: int = 0
+    bottom_split: dict = field(default_factory=dict)
+
+
+def _clamp(v: float, lo: int, hi: int) -> int:
+    return int(max(lo, min(hi, v)))
+
+
+def side_width(window_width: int, share: float) -> int:
+    """A side panel's width: a share of the window, but never too narrow to read nor wider than needed."""
+    return _clamp(window_width * share, 300, 460)
+
+
+def workspace_plan(name: str, width: int, height: int) -> WorkspacePlan:
+    if name not in WORKSPACES:
+        raise ValueError(f"unknown workspace {name!r} (expected one of {', '.join(WORKSPACES)})")
+    if name == BUILD:
+        return WorkspacePlan(frozenset({"data", "inspector", "training"}), "inspector", False,
+                             left_width=side_width(width, 0.22), right_width=side_width(width, 0.25))
+    if name == WALK:
+        # The graph needs height more than anything: the stepper runs the full width and the
+        # canvas above it keeps a strip that still shows the network.
+        return WorkspacePlan(frozenset({"stepper"}), "stepper", True,
+                             right_width=side_width(width, 0.25),
+                             bottom_height=int(height * (0.74 if height < 1000 else 0.70)))
+    return WorkspacePlan(frozenset({"plots", "data", "training", "inspector"}), "training", True,
+                         left_width=side_width(width, 0.24), right_width=side_width(width, 0.25),
+                         bottom_height=int(height * 0.56))
+
+
+def fits_screen(window: tuple[int, int, int, int], screen: tuple[int, int, int, int],
+                margin: int = 40) -> bool:
+    """A saved window (x, y, w, h) is usable on a screen (x, y, w, h): no larger than it, and
+    its title bar lies on it (so it can be grabbed and moved)."""
+    wx, wy, ww, wh = window
+    sx, sy, sw, sh = screen
+    if ww <= 0 or wh <= 0 or ww > sw or wh > sh:
+        return False
+    return sx - margin <= wx and wx + ww <= sx + sw + margin and sy - margin <= wy <= sy + sh - margin
+
+
+def first_window_size(screen_width: int, screen_height: int) -> tuple[int, int]:
+    """The first-launch window: the whole of a small screen, most of a large one (at most 1600×1000)."""
+    w = screen_width if screen_width <= 1440 else min(1600, int(screen_width * 0.9))
+    h = screen_height if screen_height <= 900 else min(1000, int(screen_height * 0.9))
+    return w, h
