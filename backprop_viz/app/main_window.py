@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         if first:
             self.help_panel = HelpPanel(self._shortcut_actions)
             self.help_panel.wayInChosen.connect(self.way_in)
-            self._dock("help", "Help", self.help_panel, Qt.DockWidgetArea.RightDockWidgetArea, scroll=False)
+            self._dock("help", "Help", self.help_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._wire_training()
 
     def _wire_training(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QWidget
 
 
@@ -17,9 +17,17 @@ class PanelScroll(QScrollArea):
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setWidget(widget)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event):
+        # A panel that grows wider (a new form, a longer label) makes the dock follow.
+        if obj is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()
+        return super().eventFilter(obj, event)
 
     def minimumSizeHint(self) -> QSize:
-        inner = self.widget().minimumSizeHint() if self.widget() is not None else QSize(0, 0)
+        widget = self.widget()
+        inner = widget.minimumSizeHint().expandedTo(widget.minimumSize()) if widget is not None else QSize(0, 0)
         bar = self.verticalScrollBar().sizeHint().width()
         return QSize(inner.width() + bar + 2 * self.frameWidth(), min(inner.height(), 80))
 

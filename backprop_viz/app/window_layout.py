@@ -119,10 +119,17 @@ class WindowLayout:
         if not isinstance(geometry, QByteArray) or not isinstance(state, QByteArray) or \
                 geometry.isEmpty() or not state_names_every_panel(state):
             return False
+        # Qt squeezes a restored window onto the screen by itself, so the check is made on the
+        # rectangle saved with it, before restoring anything.
+        saved = s.value("layout/window", "")
+        try:
+            rect = tuple(int(v) for v in str(saved).split(","))
+        except ValueError:
+            return False
+        if len(rect) != 4 or not fits_screen(rect, _rect(screen)):
+            return False
         w = self.window
-        before = w.saveGeometry()
-        if not w.restoreGeometry(geometry) or not fits_screen(_rect(w.geometry()), _rect(screen)):
-            w.restoreGeometry(before)
+        if not w.restoreGeometry(geometry):
             return False
         if not w.restoreState(state, LAYOUT_VERSION):
             return False
@@ -139,6 +146,7 @@ class WindowLayout:
         s.setValue("geometry", self.window.saveGeometry())
         s.setValue("state", self.window.saveState(LAYOUT_VERSION))
         s.setValue("layout/version", LAYOUT_VERSION)
+        s.setValue("layout/window", ",".join(str(v) for v in _rect(self.window.geometry())))
         s.setValue("layout/workspace", self.workspace)
         s.sync()
 

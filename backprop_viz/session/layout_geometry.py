@@ -50,10 +50,10 @@ def workspace_plan(name: str, width: int, height: int) -> WorkspacePlan:
         # canvas above it keeps a strip that still shows the network.
         return WorkspacePlan(frozenset({"stepper"}), "stepper", True,
                              right_width=side_width(width, 0.25),
-                             bottom_height=int(height * (0.74 if height < 1000 else 0.70)))
+                             bottom_height=round(height * (0.74 if height < 1000 else 0.70)))
     return WorkspacePlan(frozenset({"plots", "data", "training", "inspector"}), "training", True,
                          left_width=side_width(width, 0.24), right_width=side_width(width, 0.25),
-                         bottom_height=int(height * 0.56))
+                         bottom_height=round(height * 0.56))
 
 
 def fits_screen(window: tuple[int, int, int, int], screen: tuple[int, int, int, int],
