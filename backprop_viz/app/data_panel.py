@@ -243,7 +243,9 @@ class DataPanel(QWidget):
 
     def _colors(self, T):
         if T.shape[1] > 1:
-            values = T.argmax(axis=1) / max(T.shape[1] - 1, 1)
+            # One colour per class (a blue-to-orange scale would make a middle class white).
+            classes = _class_brushes(T.shape[1])
+            return [classes[int(k)] for k in T.argmax(axis=1)]
         else:
             t = T[:, 0]
             lo, hi = float(t.min()), float(t.max())
@@ -278,7 +280,11 @@ class DataPanel(QWidget):
             if hi <= lo:
                 hi = lo + 1
         norm = np.nan_to_num(np.clip((values - lo) / (hi - lo), 0, 1), nan=0.5)
-        lut = boundary_colormap().getLookupTable(0.0, 1.0, 256, alpha=False)
+        if T.shape[1] > 1:
+            n = T.shape[1]
+            lut = np.array([theme.class_rgb(int(round(i / 255 * (n - 1)))) for i in range(256)], dtype=float)
+        else:
+            lut = boundary_colormap().getLookupTable(0.0, 1.0, 256, alpha=False)
         lut = (lut * 0.55 + 255 * 0.45).astype(np.uint8)   # pale, so the points stand out
         self.image.setImage(norm.T, levels=(0, 1), lut=lut)
         self.image.setRect(QRectF(xs[0], ys[0], xs[-1] - xs[0], ys[-1] - ys[0]))
@@ -450,6 +456,13 @@ class DataPanel(QWidget):
 
 
 _BRUSHES = []
+_CLASS_BRUSHES: dict[int, list] = {}
+
+
+def _class_brushes(n: int) -> list:
+    if n not in _CLASS_BRUSHES:
+        _CLASS_BRUSHES[n] = [pg.mkBrush(*theme.class_rgb(k)) for k in range(n)]
+    return _CLASS_BRUSHES[n]
 
 
 def _brushes():
