@@ -72,3 +72,30 @@ def first_window_size(screen_width: int, screen_height: int) -> tuple[int, int]:
     w = screen_width if screen_width <= 1440 else min(1600, int(screen_width * 0.9))
     h = screen_height if screen_height <= 900 else min(1000, int(screen_height * 0.9))
     return w, h
+
+
+# -- the network canvas ---------------------------------------------------------------------
+Rect = tuple[float, float, float, float]     # x, y, width, height
+
+
+def _overlap(a: Rect, b: Rect, pad: float) -> bool:
+    return (a[0] < b[0] + b[2] + pad and b[0] < a[0] + a[2] + pad
+            and a[1] < b[1] + b[3] + pad and b[1] < a[1] + a[3] + pad)
+
+
+def place_labels(candidates: list[list[Rect]], obstacles: list[Rect] = (), pad: float = 1.0) -> list[int | None]:
+    """For each label, the index of the first of its candidate places that overlaps neither an
+    obstacle nor a label already placed; None when every place is taken (the label is left out,
+    its value stays in the tooltip). Labels are placed in the order given."""
+    placed: list[Rect] = []
+    out: list[int | None] = []
+    for options in candidates:
+        choice = None
+        for i, r in enumerate(options):
+            if not any(_overlap(r, o, pad) for o in obstacles) and not any(_overlap(r, p, pad) for p in placed):
+                choice = i
+                placed.append(r)
+                break
+        out.append(choice)
+    return out
+

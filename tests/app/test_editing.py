@@ -218,3 +218,35 @@ def test_every_setting_says_what_it_does(qtbot, make_window):
                                                                                                 QAbstractSpinBox)):
                         missing.append(f"{type(c).__name__} {c.objectName()}")
     assert not missing, missing
+
+
+def test_the_plus_button_stays_under_the_mouse(qtbot, make_window):
+    w = make_window("xor")
+    canvas = w.canvas
+    button = canvas.buttons["add_neuron_1"]
+    canvas.ensureVisible(button)
+    pos = canvas.mapFromScene(button.scenePos())
+    for n in range(5, 9):
+        qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+        assert units(w)[1] == n
+        now = canvas.mapFromScene(canvas.buttons["add_neuron_1"].scenePos())
+        assert abs(now.x() - pos.x()) <= 1 and abs(now.y() - pos.y()) <= 1
+
+
+def test_weight_labels_never_overlap(qtbot, make_window):
+    from PySide6.QtWidgets import QGraphicsSimpleTextItem
+    from backprop_viz.session.project import Project
+    small = Project({"format": "backprop-viz/network", "version": 1, "inputs": 2,
+                     "layers": [{"units": 2, "activation": "sigmoid"}, {"units": 1, "activation": "sigmoid"}],
+                     "loss": "half_squared_error"})
+    for template in ("worked_example", "code_example", "2-2-1"):
+        w = make_window(template, project=small if template == "2-2-1" else None)
+        labels = [i for i in w.canvas.scene().items() if type(i) is QGraphicsSimpleTextItem
+                  and i.parentItem() is None and i.zValue() == 1]
+        assert labels, template
+        rects = [i.sceneBoundingRect() for i in labels]
+        others = [i.sceneBoundingRect() for i in list(w.canvas.neurons.values()) + list(w.canvas.headers.values())]
+        for a in range(len(rects)):
+            for b in range(a + 1, len(rects)):
+                assert not rects[a].intersects(rects[b]), (template, labels[a].text(), labels[b].text())
+            assert not any(rects[a].intersects(o) for o in others), (template, labels[a].text())

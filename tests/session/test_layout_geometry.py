@@ -51,3 +51,12 @@ def test_first_window_fills_a_small_screen_and_most_of_a_large_one():
     assert first_window_size(1366, 768) == (1366, 768)
     w, h = first_window_size(2560, 1440)
     assert (w, h) == (1600, 1000)
+
+
+def test_labels_take_the_first_free_place_or_none():
+    from backprop_viz.session.layout_geometry import place_labels
+    a = [(0, 0, 10, 10), (20, 0, 10, 10)]
+    b = [(5, 5, 10, 10), (40, 0, 10, 10)]      # first place overlaps a's
+    c = [(0, 0, 10, 10)]                        # its only place is taken
+    assert place_labels([a, b, c]) == [0, 1, None]
+    assert place_labels([a], obstacles=[(0, 0, 10, 10)]) == [1]
