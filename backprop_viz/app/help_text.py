@@ -28,6 +28,7 @@ vanishing or exploding, with the evidence and what to try.</li>
 
 LEGEND = """
 <h3>What each panel shows</h3>
+<p>View › Show legends on panels puts a short key over the network and the computational graph.</p>
 <p><b>Network canvas.</b> A weight is a line: <span style="color:#1f77b4"><b>blue</b></span> when
 positive, <span style="color:#e8710a"><b>orange</b></span> when negative, as wide as its size
 (relative to the largest weight). Each layer's biases are the weights from the dashed

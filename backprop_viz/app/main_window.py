@@ -27,6 +27,7 @@ from .plots_panel import PlotsPanel
 from .stepper_panel import StepperPanel
 from .training_controller import DIVERGED, RUNNING, TrainingController
 from .training_panel import TrainingPanel
+from .legend_overlay import CANVAS_LEGEND, GRAPH_LEGEND, LegendOverlay
 from .help_panel import ABOUT, GETTING_STARTED, LEGEND, SHORTCUTS, WELCOME, HelpPanel
 from .panel_docks import PanelDocks
 from .recent_files import RecentFiles
@@ -91,6 +92,10 @@ class MainWindow(QMainWindow):
         self.canvas = NetworkCanvas(doc, self.editor)
         self.setCentralWidget(self.canvas)
         self._install_panels()
+        self.legends = [LegendOverlay(CANVAS_LEGEND, self.canvas.viewport()),
+                        LegendOverlay(GRAPH_LEGEND, self.stepper_panel.graph.viewport())]
+        if hasattr(self, "act_legends"):
+            self.show_legends(self.act_legends.isChecked())
         doc.undo_stack.cleanChanged.connect(self._update_title)
         doc.projectChanged.connect(self._project_changed)
         doc.pathChanged.connect(self._update_title)
@@ -220,6 +225,10 @@ class MainWindow(QMainWindow):
     def workspace(self) -> str:
         return self.layout_.workspace
 
+    def show_legends(self, on: bool) -> None:
+        for legend in self.legends:
+            legend.setVisible(bool(on))
+
     def reset_layout(self) -> None:
         self.layout_.apply(self.layout_.workspace)
 
@@ -308,6 +317,10 @@ class MainWindow(QMainWindow):
             act.setCheckable(True)
             self.workspace_group.addAction(act)
             self.workspace_actions[name] = act
+        self.act_legends = self._action("Show &legends on panels", self.show_legends, None, None,
+                                        "A key to the colours, line widths and ∂E notation over the network "
+                                        "and the computational graph")
+        self.act_legends.setCheckable(True)
         self.act_reset_layout = self._action("Reset &layout", self.reset_layout, "Ctrl+Shift+0", None,
                                              "Put the panels of this workspace back where they start")
 
@@ -356,6 +369,7 @@ class MainWindow(QMainWindow):
         for act in self.workspace_actions.values():
             self.view_menu.addAction(act)
         self.view_menu.addAction(self.act_reset_layout)
+        self.view_menu.addAction(self.act_legends)
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.act_zoom_in)
         self.view_menu.addAction(self.act_zoom_out)

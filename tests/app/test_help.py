@@ -78,3 +78,20 @@ def test_legend_and_about(qtbot, make_window):
     assert backprop_viz.__version__ in text
     for name in ("numpy", "PySide6", "pyqtgraph", "CC BY 4.0", "LGPL"):
         assert name in text, name
+
+
+def test_legends_can_be_shown_on_the_panels(qtbot, make_window):
+    w = make_window("worked_example")
+    w.set_workspace(WALK)
+    qtbot.waitUntil(lambda: w.stepper_panel.graph.isVisible())
+    canvas_legend, graph_legend = w.legends
+    assert not canvas_legend.isVisible() and not graph_legend.isVisible()
+    w.act_legends.trigger()
+    assert canvas_legend.isVisible() and graph_legend.isVisible()
+    assert "blue" in canvas_legend.text() and "∂E" in graph_legend.text()
+    assert graph_legend.width() <= w.stepper_panel.graph.viewport().width()
+    # A new document keeps the choice.
+    w.new_project("xor")
+    qtbot.waitUntil(lambda: [legend.isVisible() for legend in w.legends] == [True, True])
+    w.act_legends.trigger()
+    assert not any(legend.isVisible() for legend in w.legends)
