@@ -14,7 +14,8 @@ import os
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QHBoxLayout,
+                               QLabel,
                                QPushButton, QSpinBox, QStackedWidget, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 from superqt import QCollapsible
@@ -47,6 +48,8 @@ class DataPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         self.choice = QComboBox()
         self.choice.setObjectName("dataChoice")
+        self.choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.choice.setMinimumContentsLength(20)
         self._choices = [("builtin", k, v) for k, v in TITLES.items()]
         self._choices += [("builtin", k, v) for k, v in SEQUENCE_TITLES.items()]
         self._choices.append(("digits", "digits", "Handwritten digits (8×8, 10 classes)"))
@@ -85,15 +88,16 @@ class DataPanel(QWidget):
         form.addRow("Seed", self.seed)
         form.addRow("Time steps", self.steps)
         settings_layout.addLayout(form)
-        feats = QHBoxLayout()
-        feats.addWidget(QLabel("Extra inputs:"))
+        # A grid, not a row: the panel stays narrow enough for a small screen.
+        feats = QGridLayout()
+        feats.setContentsMargins(0, 0, 0, 0)
+        feats.addWidget(QLabel("Extra inputs:"), 0, 0, 1, 3)
         self.features = {}
-        for name in FEATURES:
+        for k, name in enumerate(FEATURES):
             box = QCheckBox(name)
             box.toggled.connect(lambda _: self._settings_changed())
             self.features[name] = box
-            feats.addWidget(box)
-        feats.addStretch(1)
+            feats.addWidget(box, 1 + k // 3, k % 3)
         self.features_row = QWidget()
         self.features_row.setLayout(feats)
         settings_layout.addWidget(self.features_row)

@@ -73,6 +73,13 @@ class MainWindow(QMainWindow):
             self.show_help(WELCOME)
             self.settings.setValue("welcome_shown", True)
 
+    def showEvent(self, event):
+        super().showEvent(event)
+        if not getattr(self, "_shown_once", False):
+            # Tabs can be brought to the front only once the docks are laid out on screen.
+            self._shown_once = True
+            QTimer.singleShot(0, lambda: self.layout_.settle())
+
     @property
     def persist_layout(self) -> bool:
         return self.layout_.persist

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QRect, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QMainWindow, QTabBar
 
 from ..session.layout_geometry import (BUILD, PANELS, TRAIN, WALK, WORKSPACES, first_window_size,
                                        fits_screen, workspace_plan)
@@ -37,6 +37,7 @@ class WindowLayout:
         self.settings = settings
         self.workspace = BUILD
         self.persist = True       # off for headless exports and screenshots
+        self.restored = False     # the saved layout is in use (not to be re-sized)
 
     @property
     def docks(self):
@@ -49,6 +50,7 @@ class WindowLayout:
         width, height = w.width(), w.height()
         plan = workspace_plan(name, width, height)
         self.workspace = name
+        self.restored = False
         corner = BOTTOM if plan.bottom_spans_width else None
         w.setCorner(Qt.Corner.BottomLeftCorner, corner or LEFT)
         w.setCorner(Qt.Corner.BottomRightCorner, corner or RIGHT)
@@ -68,13 +70,27 @@ class WindowLayout:
         QTimer.singleShot(0, lambda: self.workspace == name and self._settle(name))
         w.workspaceChanged(name)
 
+    def settle(self) -> None:
+        """Size and raise the current workspace's panels again, unless a saved layout is in use."""
+        if not self.restored:
+            self._settle(self.workspace)
+
     def _settle(self, name: str) -> None:
         plan = workspace_plan(name, self.window.width(), self.window.height())
         self._raise(plan)
         self._sizes(plan)
 
     def _raise(self, plan) -> None:
-        self.docks["help" if self._help_wanted() else plan.raised].raise_()
+        dock = self.docks["help" if self._help_wanted() else plan.raised]
+        dock.raise_()
+        # raise_() does not always reach a tab group the window built before it was shown;
+        # choosing the tab itself does.
+        for bar in self.window.findChildren(QTabBar):
+            if bar.parent() is not self.window:
+                continue
+            for i in range(bar.count()):
+                if bar.tabText(i) == dock.windowTitle():
+                    bar.setCurrentIndex(i)
 
     def _help_wanted(self) -> bool:
         return getattr(self.window, "help_pinned", False)
@@ -136,6 +152,7 @@ class WindowLayout:
         if any(d.isFloating() for d in self.docks.values()):
             return False
         self.workspace = workspace
+        self.restored = True
         w.workspaceChanged(workspace)
         return True
 
