@@ -19,28 +19,14 @@ from . import theme
 from .zoom import ctrl_wheel_zoom
 from .canvas_items import (BiasItem, ButtonItem, EdgeItem, EllipsisItem, HeaderItem, LoopItem, NeuronItem)
 from ..session.edits import weight_key
-from ..session.layout_geometry import place_labels
 from .document import Document
 from .editor import Editor
 
-COLUMN_GAP = 190
-MIN_COLUMN_GAP = 130
-
-
-def column_gap(columns: int) -> float:
-    """Deep networks get narrower columns, so the whole network stays legible in view."""
-    return COLUMN_GAP if columns <= 6 else max(MIN_COLUMN_GAP, COLUMN_GAP - 15 * (columns - 6))
-ROW_GAP = 44
-COLLAPSE_ABOVE = 24
-SHOW_EACH_SIDE = 10
+# The drawing's geometry is plain arithmetic, kept (and tested) without Qt.
+from ..session.layout_geometry import (COLLAPSE_ABOVE, COLUMN_GAP, MIN_COLUMN_GAP, ROW_GAP,  # noqa: F401,E402
+                                       SHOW_EACH_SIDE, column_gap, neuron_positions,
+                                       place_labels, visible_units)
 LABEL_EDGES_UP_TO = 6
-
-
-def visible_units(n: int) -> list[int | None]:
-    """Unit indices to draw, with None where the ellipsis goes."""
-    if n <= COLLAPSE_ABOVE:
-        return list(range(n))
-    return list(range(SHOW_EACH_SIDE)) + [None] + list(range(n - SHOW_EACH_SIDE, n))
 
 
 class NetworkCanvas(QGraphicsView):
@@ -97,13 +83,13 @@ class NetworkCanvas(QGraphicsView):
             <= LABEL_EDGES_UP_TO
 
         columns = []
+        places = neuron_positions(sizes)
         for c, n in enumerate(sizes):
             x = c * gap
-            vis = visible_units(n)
-            y0 = -(len(vis) - 1) * ROW_GAP / 2
             col = []
-            for r, unit in enumerate(vis):
-                y = y0 + r * ROW_GAP
+            for (cc, unit, r), (_, y) in places.items():
+                if cc != c:
+                    continue
                 if unit is None:
                     scene.addItem(EllipsisItem(n - 2 * SHOW_EACH_SIDE, x, y))
                     continue

@@ -75,6 +75,38 @@ def first_window_size(screen_width: int, screen_height: int) -> tuple[int, int]:
 
 
 # -- the network canvas ---------------------------------------------------------------------
+COLUMN_GAP = 190
+MIN_COLUMN_GAP = 130
+ROW_GAP = 44
+COLLAPSE_ABOVE = 24
+SHOW_EACH_SIDE = 10
+
+
+def column_gap(columns: int) -> float:
+    """Deep networks get narrower columns, so the whole network stays legible in view."""
+    return COLUMN_GAP if columns <= 6 else max(MIN_COLUMN_GAP, COLUMN_GAP - 15 * (columns - 6))
+
+
+def visible_units(n: int) -> list[int | None]:
+    """Unit indices to draw, with None where the ellipsis goes."""
+    if n <= COLLAPSE_ABOVE:
+        return list(range(n))
+    return list(range(SHOW_EACH_SIDE)) + [None] + list(range(n - SHOW_EACH_SIDE, n))
+
+
+def neuron_positions(sizes: list[int]) -> dict[tuple[int, int | None, int], tuple[float, float]]:
+    """Where each drawn unit sits: {(column, unit or None for the ellipsis, row): (x, y)}; columns
+    left to right, each centred vertically on y = 0."""
+    gap = column_gap(len(sizes))
+    out = {}
+    for c, n in enumerate(sizes):
+        vis = visible_units(n)
+        y0 = -(len(vis) - 1) * ROW_GAP / 2
+        for r, unit in enumerate(vis):
+            out[(c, unit, r)] = (c * gap, y0 + r * ROW_GAP)
+    return out
+
+
 Rect = tuple[float, float, float, float]     # x, y, width, height
 
 

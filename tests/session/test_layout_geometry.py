@@ -60,3 +60,14 @@ def test_labels_take_the_first_free_place_or_none():
     c = [(0, 0, 10, 10)]                        # its only place is taken
     assert place_labels([a, b, c]) == [0, 1, None]
     assert place_labels([a], obstacles=[(0, 0, 10, 10)]) == [1]
+
+
+def test_neuron_positions_centre_each_column_and_collapse_wide_layers():
+    from backprop_viz.session.layout_geometry import ROW_GAP, column_gap, neuron_positions
+    pos = neuron_positions([2, 3, 100])
+    assert pos[(0, 0, 0)] == (0, -ROW_GAP / 2) and pos[(0, 1, 1)] == (0, ROW_GAP / 2)
+    assert pos[(1, 1, 1)] == (column_gap(3), 0)
+    wide = [k for k in pos if k[0] == 2]
+    assert len(wide) == 21 and (2, None, 10) in pos        # first and last ten, an ellipsis between
+    assert pos[(2, 99, 20)][1] == -pos[(2, 0, 0)][1]
+    assert column_gap(20) < column_gap(3)
