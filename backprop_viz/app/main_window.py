@@ -124,6 +124,10 @@ class MainWindow(QMainWindow):
         self.data_panel = DataPanel(self.doc)
         self._dock("data", "Data", self.data_panel, Qt.DockWidgetArea.LeftDockWidgetArea, scroll=False)
         self.stepper_panel = StepperPanel(self.doc)
+        # The stepper's keys work from every workspace, and bring the walk into view.
+        for act in self.stepper_panel.actions():
+            self.addAction(act)
+            act.triggered.connect(self._walk_shown)
         self._dock("stepper", "Computational graph and stepper", self.stepper_panel,
                    Qt.DockWidgetArea.BottomDockWidgetArea, scroll=False)
         self.plots = PlotsPanel()
@@ -206,6 +210,10 @@ class MainWindow(QMainWindow):
         if self.docks["stepper"].isHidden():
             self.set_workspace(WALK)
         self.docks["stepper"].raise_()
+
+    def _walk_shown(self) -> None:
+        if self.docks["stepper"].isHidden():
+            self.set_workspace(WALK)
 
     def _dock(self, name: str, title: str, widget: QWidget, area, scroll: bool = True):
         return self.panel_docks.put(name, title, widget, area, scroll)

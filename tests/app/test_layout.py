@@ -1,5 +1,7 @@
 """Workspaces, layouts that fit any screen, and saved layouts that are checked before use."""
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QApplication
@@ -12,6 +14,7 @@ from .helpers import activate
 from .layout_checks import cut_off_texts, graph_share, side_panels_scrolling_sideways
 
 SIZES = [(1280, 800), (1366, 768), (1920, 1080), (2560, 1440)]
+SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
 
 
 def settle(qtbot, w, workspace):
@@ -39,6 +42,10 @@ def test_every_template_fits_every_workspace(qtbot, make_window, size):
                 where = f"{t.key} {ws} {tab} {size[0]}x{size[1]}"
                 problems += [f"{where}: {p}" for p in cut_off_texts(w) + side_panels_scrolling_sideways(w)]
             where = f"{t.key} {ws} {size[0]}x{size[1]}"
+            if t.key in ("worked_example", "deep_sigmoid"):
+                # To look at: every workspace at every size (out/ is not committed).
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                assert w.grab().save(str(SHOTS / f"layout_{t.key}_{ws}_{size[0]}x{size[1]}.png"))
             if ws == WALK:
                 share = graph_share(w)
                 if share < 1 / 3:
@@ -145,3 +152,15 @@ def test_a_template_opens_with_its_own_title(qtbot, make_window):
     assert w.windowTitle().startswith("Deep sigmoid (vanishing gradients)")
     w.new_project("xor")
     assert w.windowTitle().startswith("XOR")
+
+
+def test_a_stepper_key_in_another_workspace_opens_the_walk(qtbot, make_window):
+    w = make_window("worked_example")
+    w.set_workspace(BUILD)
+    assert not w.docks["stepper"].isVisible()
+    activate(qtbot, w)
+    w.canvas.setFocus()
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: w.docks["stepper"].isVisible())
+    assert w.workspace == WALK
+    assert w.stepper_panel.stepper.position == 0
