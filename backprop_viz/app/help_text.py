@@ -85,15 +85,25 @@ assets/examples.</p>
 """
 
 
-def shortcuts_html(actions) -> str:
-    """A table of every action that has a shortcut, in the order given, from the actions themselves."""
+def shortcuts_html(groups) -> str:
+    """A table of every action that has a shortcut, under its group's title, read from the actions
+    themselves. ``groups`` is [(title, [QAction, …]), …]."""
     seen, rows = set(), []
-    for act in actions:
-        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in act.shortcuts() if not k.isEmpty()]
-        name = act.text().replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…").strip()
-        if not keys or (name, tuple(keys)) in seen:
-            continue
-        seen.add((name, tuple(keys)))
-        rows.append(f"<tr><td><b>{html.escape(' / '.join(keys))}</b></td><td>{html.escape(name)}</td></tr>")
-    return ("<h3>Keyboard shortcuts</h3><table cellspacing='0' cellpadding='3'>"
+    for title, actions in groups:
+        group = []
+        for act in actions:
+            try:
+                shortcuts, text = act.shortcuts(), act.text()
+            except RuntimeError:      # an action of a panel being replaced
+                continue
+            keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in shortcuts if not k.isEmpty()]
+            name = text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…").strip()
+            if not keys or act in seen:
+                continue
+            seen.add(act)
+            group.append(f"<tr><td><b>{html.escape(' / '.join(keys))}</b></td><td>{html.escape(name)}</td></tr>")
+        if group:
+            rows.append(f"<tr><td colspan='2'><br><i>{html.escape(title)}</i></td></tr>")
+            rows += group
+    return ("<h3>Keyboard shortcuts</h3><table cellspacing='0' cellpadding='2'>"
             + "".join(rows) + "</table>")

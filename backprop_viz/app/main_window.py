@@ -257,19 +257,22 @@ class MainWindow(QMainWindow):
 
     def way_in(self, template: str | None) -> None:
         """One of the welcome page's three ways in."""
-        if template is None:
-            if not self.new_project("own"):
-                return
-            self.set_workspace(BUILD)
-        elif self.new_project(template):
-            self.set_workspace(WALK if template == "worked_example" else TRAIN)
+        if not self.new_project("own" if template is None else template):
+            return
+        # The welcome page steps aside: the chosen way in gets the room.
         self.help_pinned = False
+        self.set_workspace(BUILD if template is None else WALK if template == "worked_example" else TRAIN)
 
-    def _shortcut_actions(self) -> list[QAction]:
-        acts = list(self.actions())
-        if hasattr(self, "stepper_panel"):
-            acts += list(self.stepper_panel.actions())
-        return acts
+    def _shortcut_actions(self) -> list[tuple[str, list[QAction]]]:
+        """The actions by where they act, for Help › Keyboard shortcuts (the menus' own order)."""
+        groups = []
+        for menu_action in self.menuBar().actions():
+            menu = menu_action.menu()
+            if menu is not None:
+                groups.append((menu_action.text().replace("&", ""), list(menu.actions())))
+        groups.append(("Stepper (the walk)", list(self.stepper_panel.actions())))
+        groups.append(("Everywhere else", list(self.actions())))
+        return groups
 
     def _build_help(self) -> None:
         self.act_help = self._action("&Getting started", lambda: self.show_help(GETTING_STARTED),
