@@ -7,7 +7,7 @@ import os
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QToolButton, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QWidget
 
 from ..engine import SpecError
 from ..engine.files import write_text_atomic
