@@ -131,3 +131,20 @@ def place_labels(candidates: list[list[Rect]], obstacles: list[Rect] = (), pad: 
         out.append(choice)
     return out
 
+
+# -- the computational graph ------------------------------------------------------------------
+def layered_depths(nodes: list[tuple[int, list[int]]]) -> dict[int, int]:
+    """Longest-path layering; a leaf sits one column left of its first consumer."""
+    inputs = dict(nodes)
+    depth: dict[int, int] = {}
+    consumers: dict[int, list[int]] = {}
+    for nid, ins in nodes:   # nodes come in topological order
+        for i in ins:
+            consumers.setdefault(i, []).append(nid)
+        non_leaf_inputs = [depth[i] for i in ins if inputs.get(i)]
+        depth[nid] = (max(non_leaf_inputs) + 1 if non_leaf_inputs else 1) if ins else 0
+    for nid, ins in nodes:
+        if not ins and nid in consumers:
+            depth[nid] = max(0, min(depth[c] for c in consumers[nid]) - 1)
+    shift = min(depth.values()) if depth else 0
+    return {k: v - shift for k, v in depth.items()}

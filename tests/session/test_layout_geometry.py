@@ -71,3 +71,14 @@ def test_neuron_positions_centre_each_column_and_collapse_wide_layers():
     assert len(wide) == 21 and (2, None, 10) in pos        # first and last ten, an ellipsis between
     assert pos[(2, 99, 20)][1] == -pos[(2, 0, 0)][1]
     assert column_gap(20) < column_gap(3)
+
+
+def test_graph_layering_puts_each_node_right_of_its_inputs_and_leaves_next_to_their_consumer():
+    from backprop_viz.session.layout_geometry import layered_depths
+    # x, w (leaves) -> s -> a -> E ; t (leaf) -> E
+    nodes = [(0, []), (1, []), (2, [0, 1]), (3, [2]), (4, []), (5, [3, 4])]
+    d = layered_depths(nodes)
+    assert d[2] < d[3] < d[5]
+    assert d[0] == d[1] == d[2] - 1
+    assert d[4] == d[5] - 1          # the target sits just left of the loss, not in column 0
+    assert min(d.values()) == 0
