@@ -21,7 +21,7 @@ def make_app() -> QApplication:
     return app
 
 
-def create_window(path: str | None = None, template: str | None = None):
+def create_window(path: str | None = None, template: str | None = None, welcome: bool = True):
     from .main_window import MainWindow
     project = None
     error = None
@@ -36,7 +36,7 @@ def create_window(path: str | None = None, template: str | None = None):
         except SpecError as exc:
             error = str(exc)
             path = None
-    window = MainWindow(project, os.path.abspath(path) if path else None)
+    window = MainWindow(project, os.path.abspath(path) if path else None, welcome=welcome)
     return window, error
 
 
@@ -62,7 +62,7 @@ def run(args) -> int:
     from . import quit_signals
     holder = {}
     quit_signals.install(app, lambda: holder.get("window"))
-    window, error = create_window(args.file, args.template)
+    window, error = create_window(args.file, args.template, welcome=not args.screenshot)
     holder["window"] = window
     if args.screenshot:
         if error:

@@ -14,7 +14,8 @@ import os
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QHBoxLayout,
+                               QLabel,
                                QPushButton, QSpinBox, QStackedWidget, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 from superqt import QCollapsible
@@ -47,6 +48,8 @@ class DataPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         self.choice = QComboBox()
         self.choice.setObjectName("dataChoice")
+        self.choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.choice.setMinimumContentsLength(20)
         self._choices = [("builtin", k, v) for k, v in TITLES.items()]
         self._choices += [("builtin", k, v) for k, v in SEQUENCE_TITLES.items()]
         self._choices.append(("digits", "digits", "Handwritten digits (8×8, 10 classes)"))
@@ -85,15 +88,16 @@ class DataPanel(QWidget):
         form.addRow("Seed", self.seed)
         form.addRow("Time steps", self.steps)
         settings_layout.addLayout(form)
-        feats = QHBoxLayout()
-        feats.addWidget(QLabel("Extra inputs:"))
+        # A grid, not a row: the panel stays narrow enough for a small screen.
+        feats = QGridLayout()
+        feats.setContentsMargins(0, 0, 0, 0)
+        feats.addWidget(QLabel("Extra inputs:"), 0, 0, 1, 3)
         self.features = {}
-        for name in FEATURES:
+        for k, name in enumerate(FEATURES):
             box = QCheckBox(name)
             box.toggled.connect(lambda _: self._settings_changed())
             self.features[name] = box
-            feats.addWidget(box)
-        feats.addStretch(1)
+            feats.addWidget(box, 1 + k // 3, k % 3)
         self.features_row = QWidget()
         self.features_row.setLayout(feats)
         settings_layout.addWidget(self.features_row)
@@ -243,7 +247,9 @@ class DataPanel(QWidget):
 
     def _colors(self, T):
         if T.shape[1] > 1:
-            values = T.argmax(axis=1) / max(T.shape[1] - 1, 1)
+            # One colour per class (a blue-to-orange scale would make a middle class white).
+            classes = _class_brushes(T.shape[1])
+            return [classes[int(k)] for k in T.argmax(axis=1)]
         else:
             t = T[:, 0]
             lo, hi = float(t.min()), float(t.max())
@@ -278,7 +284,11 @@ class DataPanel(QWidget):
             if hi <= lo:
                 hi = lo + 1
         norm = np.nan_to_num(np.clip((values - lo) / (hi - lo), 0, 1), nan=0.5)
-        lut = boundary_colormap().getLookupTable(0.0, 1.0, 256, alpha=False)
+        if T.shape[1] > 1:
+            n = T.shape[1]
+            lut = np.array([theme.class_rgb(int(round(i / 255 * (n - 1)))) for i in range(256)], dtype=float)
+        else:
+            lut = boundary_colormap().getLookupTable(0.0, 1.0, 256, alpha=False)
         lut = (lut * 0.55 + 255 * 0.45).astype(np.uint8)   # pale, so the points stand out
         self.image.setImage(norm.T, levels=(0, 1), lut=lut)
         self.image.setRect(QRectF(xs[0], ys[0], xs[-1] - xs[0], ys[-1] - ys[0]))
@@ -449,6 +459,13 @@ class DataPanel(QWidget):
 
 
 _BRUSHES = []
+_CLASS_BRUSHES: dict[int, list] = {}
+
+
+def _class_brushes(n: int) -> list:
+    if n not in _CLASS_BRUSHES:
+        _CLASS_BRUSHES[n] = [pg.mkBrush(*theme.class_rgb(k)) for k in range(n)]
+    return _CLASS_BRUSHES[n]
 
 
 def _brushes():

@@ -34,6 +34,7 @@ class Document(QObject):
         super().__init__(parent)
         self.project = project
         self.path = path
+        self.template_title = getattr(project, "title", None)
         self.selection = None
         self.undo_stack = QUndoStack(self)
         self._trace = None
@@ -66,7 +67,9 @@ class Document(QObject):
 
     @property
     def title(self) -> str:
-        return os.path.basename(self.path) if self.path else "Untitled"
+        if self.path:
+            return os.path.basename(self.path)
+        return self.template_title or "Untitled"
 
     def _set(self, project: Project, origin: str | None = None) -> None:
         old = self.project

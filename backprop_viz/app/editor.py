@@ -60,6 +60,11 @@ class Editor(QObject):
     def set_layer_option(self, layer: int, key: str, value) -> bool:
         return self._edit(f"Set {key}", edits.set_layer_option, layer, key, value)
 
+    def apply_to_hidden_layers(self, layer: int) -> bool:
+        """One undoable edit: every hidden layer gets this layer's activation, initialiser,
+        normalisation and dropout."""
+        return self._edit("Apply to all hidden layers", edits.apply_to_hidden_layers, layer)
+
     def set_network_option(self, key: str, value) -> bool:
         # Regularisation may change while training runs (at the next update).
         return self._edit(f"Set {key}", edits.set_network_option, key, value,

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsLineItem, QGraphicsRectIt
 
 from ..engine.formatting import fmt
 from ..session.stepper import LAYER, Stepper
+from ..session.layout_geometry import layered_depths
 from . import theme
 from .zoom import wheel_zoom
 
@@ -488,20 +489,3 @@ def _short(name: str) -> str:
                 "xw": f"x·Wx{i}", "hw": f"h·Wh{i}", "xw+hw": f"x·Wx+h·Wh{i}", "h0": f"h{i} @t0",
                 "h_in": f"h{i} (cut)"}.get(parts[2], name)
     return {"loss.data": "E", "loss": "E total", "loss.l1": "L1", "loss.l2": "L2"}.get(name, name)
-
-
-def layered_depths(nodes: list[tuple[int, list[int]]]) -> dict[int, int]:
-    """Longest-path layering; a leaf sits one column left of its first consumer."""
-    inputs = dict(nodes)
-    depth: dict[int, int] = {}
-    consumers: dict[int, list[int]] = {}
-    for nid, ins in nodes:   # nodes come in topological order
-        for i in ins:
-            consumers.setdefault(i, []).append(nid)
-        non_leaf_inputs = [depth[i] for i in ins if inputs.get(i)]
-        depth[nid] = (max(non_leaf_inputs) + 1 if non_leaf_inputs else 1) if ins else 0
-    for nid, ins in nodes:
-        if not ins and nid in consumers:
-            depth[nid] = max(0, min(depth[c] for c in consumers[nid]) - 1)
-    shift = min(depth.values()) if depth else 0
-    return {k: v - shift for k, v in depth.items()}

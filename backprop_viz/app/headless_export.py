@@ -81,7 +81,7 @@ def _run(project_path: str, steps: int, out: str, formats: list[str], quiet: boo
     from .main_window import MainWindow
     _quiet_offscreen_warnings()
     app = make_app()
-    w = MainWindow(trained)
+    w = MainWindow(trained, welcome=False)
     try:
         w.persist_layout = False
         w.training.history = session.history
@@ -99,6 +99,7 @@ def _run(project_path: str, steps: int, out: str, formats: list[str], quiet: boo
             w.show_progress(snap.epoch, snap.step, snap.loss, snap.health.summary)
         w.stepper_panel.run_to_end()
         wait_until_drawn(w, app)
+        os.makedirs(out, exist_ok=True)
         written = []
         ex = w.exports
 

@@ -10,7 +10,7 @@ import math
 
 from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel,
-                               QLineEdit, QSpinBox, QVBoxLayout, QWidget)
+                               QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from ..engine.activations import NAMES as ACTIVATIONS
 from ..engine.formatting import fmt
@@ -61,6 +61,10 @@ class InspectorPanel(QWidget):
         self.seed = QSpinBox()
         self.seed.setRange(0, 2 ** 31 - 1)
         self.network_error = self._error_label()
+        self.loss.setToolTip("The error E that backpropagation differentiates")
+        self.l1.setToolTip("L1 penalty: λ·Σ|w| added to the loss, pulling weights to exactly zero")
+        self.l2.setToolTip("L2 penalty: λ·Σw² added to the loss, shrinking large weights")
+        self.seed.setToolTip("The seed of the initial weights (Reset draws them again from it)")
         net_form.addRow("Loss", self.loss)
         net_form.addRow("L1 penalty λ", self.l1)
         net_form.addRow("L2 penalty λ", self.l2)
@@ -216,6 +220,7 @@ class InspectorPanel(QWidget):
         units = QSpinBox()
         units.setRange(1, 4096)
         units.setObjectName("unitsSpin")
+        units.setToolTip("How many neurons (inputs, for the input column) this layer has")
         units.setValue(spec["inputs"] if c == 0 else spec["layers"][c - 1]["units"])
         units.editingFinished.connect(lambda: self._layer_option(c, "units", units.value()))
         self._row("Neurons", "units", units)
@@ -232,8 +237,12 @@ class InspectorPanel(QWidget):
         name = layer["activation"] if isinstance(layer["activation"], str) else layer["activation"]["name"]
         act.setCurrentText(name)
         act.activated.connect(lambda _: self._layer_option(c, "activation", act.currentText()))
+        act.setToolTip("The non-linearity applied to this layer's weighted sums")
         self._row("Activation", "activation", act)
         init = QComboBox()
+        init.setObjectName("initCombo")
+        init.setToolTip("How this layer's weights start (changing it draws new initial weights from the seed): "
+                        "xavier/glorot suit tanh and sigmoid, he/kaiming suit ReLU")
         init.addItems(list(INITS))
         iname = layer.get("init", "xavier_uniform")
         init.setCurrentText(iname if isinstance(iname, str) else iname["name"])
@@ -243,24 +252,47 @@ class InspectorPanel(QWidget):
             self._recurrent_rows(c, layer)
             return
         norm = QComboBox()
+        norm.setObjectName("normCombo")
+        norm.setToolTip("Normalise the weighted sums before the activation: batch (over the samples of a "
+                        "batch) or layer (over the units of one sample), with a learned scale and shift")
         norm.addItems(["none", "batch", "layer"])
         norm.setCurrentText(layer.get("norm") or "none")
         norm.activated.connect(lambda _: self._layer_option(
             c, "norm", None if norm.currentText() == "none" else norm.currentText()))
         self._row("Normalisation", "norm", norm)
         drop = self._spin(0, 0.95, 2, 0.05)
+        drop.setObjectName("dropoutSpin")
+        drop.setToolTip("The share of this layer's outputs set to zero at random in each training update "
+                        "(the rest scaled up to match); none while stepping or evaluating")
         drop.setValue(layer.get("dropout", 0.0))
         drop.editingFinished.connect(lambda: self._layer_option(c, "dropout", round(drop.value(), 4)))
         self._row("Dropout", "dropout", drop)
         res = QCheckBox("add the layer's input")
         res.setObjectName("residualCheck")
+        res.setToolTip("A skip connection: the layer's input is added to its output (needs equal widths)")
         res.setChecked(bool(layer.get("residual")))
         res.toggled.connect(lambda on: self._layer_option(c, "residual", on))
         self._row("Residual", "residual", res)
         bias = QCheckBox("use a bias")
+        bias.setToolTip("Give each neuron a bias (a weight from the constant +1 input)")
         bias.setChecked(layer.get("use_bias", True))
         bias.toggled.connect(lambda on: self._layer_option(c, "use_bias", on))
         self._row("Bias", "use_bias", bias)
+        self._apply_all_row(c, is_output)
+
+    def _apply_all_row(self, c: int, is_output: bool) -> None:
+        if is_output or len(self.doc.project.network_spec["layers"]) < 3:
+            return
+        btn = QPushButton("Apply to all hidden layers")
+        btn.setObjectName("applyToHiddenButton")
+        btn.setToolTip("Give every hidden layer this layer's activation, initialiser, normalisation and "
+                       "dropout, in one step (one Undo takes it back)")
+        btn.clicked.connect(lambda: self._apply_to_hidden(c))
+        self.sel_form.addRow(btn)
+
+    def _apply_to_hidden(self, c: int) -> None:
+        self._pending = "activation"
+        self.editor.apply_to_hidden_layers(c - 1)
 
     def _recurrent_rows(self, c: int, layer: dict) -> None:
         readout = QComboBox()
@@ -279,9 +311,11 @@ class InspectorPanel(QWidget):
         bptt.editingFinished.connect(lambda: self._layer_option(c, "bptt", bptt.value() or None))
         self._row("BPTT window", "bptt", bptt)
         bias = QCheckBox("use a bias")
+        bias.setToolTip("Give each neuron a bias (a weight from the constant +1 input)")
         bias.setChecked(layer.get("use_bias", True))
         bias.toggled.connect(lambda on: self._layer_option(c, "use_bias", on))
         self._row("Bias", "use_bias", bias)
+        self._apply_all_row(c, c == len(self.doc.project.network_spec["layers"]))
 
     def _row(self, label: str, key: str, widget: QWidget) -> None:
         err = self._error_label()

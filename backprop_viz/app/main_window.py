@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import os
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QWidget
 
 from ..engine import SpecError
 from ..engine.files import dumps, read_json, write_text_atomic
 from ..engine.formatting import fmt
+from ..session.layout_geometry import BUILD, TRAIN, WALK, WORKSPACE_TIPS, WORKSPACE_TITLES, WORKSPACES
 from ..session.project import Project
-from ..session.templates import TEMPLATES, open_template
+from ..session.templates import TEMPLATES, blank_project, open_template
 from . import dialogs
 from .document import Document
 from .editor import Editor
@@ -28,11 +29,17 @@ from .plots_panel import PlotsPanel
 from .stepper_panel import StepperPanel
 from .training_controller import DIVERGED, RUNNING, TrainingController
 from .training_panel import TrainingPanel
-from .recovery_files import InstanceRecovery
+from .legend_overlay import CANVAS_LEGEND, GRAPH_LEGEND, LegendOverlay
+from .help_panel import ABOUT, GETTING_STARTED, LEGEND, SHORTCUTS, WELCOME, HelpPanel
+from .panel_docks import PanelDocks
+from .recent_files import RecentFiles
+from .recovery import Recovery
 from .settings import app_settings
+from .window_layout import WindowLayout
 
 AUTOSAVE_IDLE_MS = 30_000
-MAX_RECENT = 8
+WORKSPACE_KEYS = {BUILD: "Ctrl+1", WALK: "Ctrl+2", TRAIN: "Ctrl+3"}
+WORKSPACE_ICONS = {BUILD: "fa6s.pen-ruler", WALK: "fa6s.shoe-prints", TRAIN: "fa6s.chart-line"}
 
 
 def default_project() -> Project:
@@ -40,25 +47,48 @@ def default_project() -> Project:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, project: Project | None = None, path: str | None = None):
+    def __init__(self, project: Project | None = None, path: str | None = None, welcome: bool = True):
         super().__init__()
         self.setObjectName("mainWindow")
         self.settings = app_settings()
-        self.persist_layout = True      # off for headless exports
+        self.recent = RecentFiles(self.settings, self.open_path)
+        self.recovery = Recovery(self)
+        self.layout_ = WindowLayout(self, self.settings)
+        self.panel_docks = PanelDocks(self)
+        self.docks = self.panel_docks.docks
         self.doc = None
         self.editor = None
         self.autosave = QTimer(self)
         self.autosave.setSingleShot(True)
         self.autosave.setInterval(AUTOSAVE_IDLE_MS)
         self.autosave.timeout.connect(self.write_recovery)
-        self.recovery = InstanceRecovery()
         self._build_status_bar()
-        self.docks: dict[str, QDockWidget] = {}
         self._set_document(Document(project or default_project(), path))
         self._build_actions()
+        self._build_help()
         self._build_menus()
         self._build_toolbar()
+        first_launch = welcome and not self.settings.value("welcome_shown", False, type=bool)
+        self.help_pinned = first_launch
         self.restore_layout()
+        if first_launch:
+            self.show_help(WELCOME)
+            self.settings.setValue("welcome_shown", True)
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if not getattr(self, "_shown_once", False):
+            # Tabs can be brought to the front only once the docks are laid out on screen.
+            self._shown_once = True
+            QTimer.singleShot(0, lambda: self.layout_.settle())
+
+    @property
+    def persist_layout(self) -> bool:
+        return self.layout_.persist
+
+    @persist_layout.setter
+    def persist_layout(self, on: bool) -> None:
+        self.layout_.persist = on
 
     # -- document wiring --------------------------------------------------------------
     def _set_document(self, doc: Document) -> None:
@@ -78,6 +108,10 @@ class MainWindow(QMainWindow):
         self.neuron_maps.set_enabled(hasattr(self, "act_neuron_maps") and self.act_neuron_maps.isChecked())
         self.plots.network_changed(doc.project.network_spec)
         doc.projectChanged.connect(lambda: doc.changed("network") and self.plots.network_changed(doc.project.network_spec))
+        self.legends = [LegendOverlay(CANVAS_LEGEND, self.canvas.viewport()),
+                        LegendOverlay(GRAPH_LEGEND, self.stepper_panel.graph.viewport())]
+        if hasattr(self, "act_legends"):
+            self.show_legends(self.act_legends.isChecked())
         doc.undo_stack.cleanChanged.connect(self._update_title)
         doc.projectChanged.connect(self._project_changed)
         doc.pathChanged.connect(self._update_title)
@@ -101,14 +135,18 @@ class MainWindow(QMainWindow):
         self.stepper_panel = StepperPanel(self.doc)
         self.stepper_panel.runner = self.training
         self.stepper_panel.rebuild()
+        # The stepper's keys work from every workspace, and bring the walk into view.
+        for act in self.stepper_panel.actions():
+            self.addAction(act)
+            act.triggered.connect(self._walk_shown)
         self._dock("stepper", "Computational graph and stepper", self.stepper_panel,
-                   Qt.DockWidgetArea.BottomDockWidgetArea)
+                   Qt.DockWidgetArea.BottomDockWidgetArea, scroll=False)
         self.plots = PlotsPanel()
         self._dock("plots", "Live plots", self.plots, Qt.DockWidgetArea.BottomDockWidgetArea, scroll=False)
         if first:
-            self.tabifyDockWidget(self.docks["training"], self.docks["inspector"])
-            self.splitDockWidget(self.docks["stepper"], self.docks["plots"], Qt.Orientation.Horizontal)
-            self.docks["training"].raise_()
+            self.help_panel = HelpPanel(self._shortcut_actions)
+            self.help_panel.wayInChosen.connect(self.way_in)
+            self._dock("help", "Help", self.help_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._wire_training()
 
     def _wire_training(self) -> None:
@@ -195,28 +233,16 @@ class MainWindow(QMainWindow):
         self._show_stepper()
 
     def _show_stepper(self) -> None:
-        self.docks["stepper"].show()
+        if self.docks["stepper"].isHidden():
+            self.set_workspace(WALK)
         self.docks["stepper"].raise_()
 
-    def _dock(self, name: str, title: str, widget: QWidget, area, scroll: bool = True) -> QDockWidget:
-        dock = self.docks.get(name)
-        if scroll:
-            # A scroll area lets a panel shrink below its natural size on small screens.
-            area_widget = QScrollArea()
-            area_widget.setWidgetResizable(True)
-            area_widget.setFrameShape(QScrollArea.Shape.NoFrame)
-            area_widget.setWidget(widget)
-            widget = area_widget
-        if dock is None:
-            dock = QDockWidget(title, self)
-            dock.setObjectName(f"dock_{name}")
-            self.addDockWidget(area, dock)
-            self.docks[name] = dock
-        old = dock.widget()
-        dock.setWidget(widget)
-        if old is not None:
-            old.deleteLater()
-        return dock
+    def _walk_shown(self) -> None:
+        if self.docks["stepper"].isHidden():
+            self.set_workspace(WALK)
+
+    def _dock(self, name: str, title: str, widget: QWidget, area, scroll: bool = True):
+        return self.panel_docks.put(name, title, widget, area, scroll)
 
     def _project_changed(self) -> None:
         self.autosave.start()
@@ -225,6 +251,66 @@ class MainWindow(QMainWindow):
     def _update_title(self, *_):
         star = "*" if self.doc.modified else ""
         self.setWindowTitle(f"{self.doc.title}{star} — backprop-viz")
+
+    # -- workspaces and help ----------------------------------------------------------------
+    def set_workspace(self, name: str) -> None:
+        self.layout_.apply(name)
+
+    def workspaceChanged(self, name: str) -> None:
+        """Called by the layout: the workspace buttons follow."""
+        act = getattr(self, "workspace_actions", {}).get(name)
+        if act is not None and not act.isChecked():
+            act.setChecked(True)
+
+    @property
+    def workspace(self) -> str:
+        return self.layout_.workspace
+
+    def show_legends(self, on: bool) -> None:
+        for legend in self.legends:
+            legend.setVisible(bool(on))
+
+    def reset_layout(self) -> None:
+        self.layout_.apply(self.layout_.workspace)
+
+    def show_help(self, page: str = GETTING_STARTED) -> None:
+        """Help opens in its own panel, next to the work, never as a modal dialog."""
+        self.help_panel.show_page(page)
+        dock = self.docks["help"]
+        dock.setFloating(False)
+        dock.show()
+        dock.raise_()
+
+    def way_in(self, template: str | None) -> None:
+        """One of the welcome page's three ways in."""
+        if not self.new_project("own" if template is None else template):
+            return
+        # The welcome page steps aside: the chosen way in gets the room.
+        self.help_pinned = False
+        self.set_workspace(BUILD if template is None else WALK if template == "worked_example" else TRAIN)
+
+    def _shortcut_actions(self) -> list[tuple[str, list[QAction]]]:
+        """The actions by where they act, for Help › Keyboard shortcuts (the menus' own order)."""
+        groups = []
+        for menu_action in self.menuBar().actions():
+            menu = menu_action.menu()
+            if menu is not None:
+                groups.append((menu_action.text().replace("&", ""), list(menu.actions())))
+        groups.append(("Stepper (the walk)", list(self.stepper_panel.actions())))
+        groups.append(("Everywhere else", list(self.actions())))
+        return groups
+
+    def _build_help(self) -> None:
+        self.act_help = self._action("&Getting started", lambda: self.show_help(GETTING_STARTED),
+                                     QKeySequence.StandardKey.HelpContents, "fa6s.circle-question",
+                                     "Getting started (F1)")
+        if not any(k.matches(QKeySequence("F1")) == QKeySequence.SequenceMatch.ExactMatch
+                   for k in self.act_help.shortcuts()):
+            self.act_help.setShortcuts(list(self.act_help.shortcuts()) + [QKeySequence("F1")])
+        self.act_welcome = self._action("&Welcome", lambda: self.show_help(WELCOME))
+        self.act_shortcuts = self._action("&Keyboard shortcuts", lambda: self.show_help(SHORTCUTS))
+        self.act_legend = self._action("What each &panel shows", lambda: self.show_help(LEGEND))
+        self.act_about = self._action("&About backprop-viz", lambda: self.show_help(ABOUT))
 
     # -- actions ------------------------------------------------------------------------
     def _action(self, text, slot, shortcut=None, icon_name=None, tip=None) -> QAction:
@@ -266,6 +352,21 @@ class MainWindow(QMainWindow):
                                      "One update (F10)")
         self.act_step_epoch = self._action("Step &epoch", lambda: self.training.step_epoch(), "Shift+F10",
                                            "fa6s.forward", "One epoch (Shift+F10)")
+        self.workspace_group = QActionGroup(self)
+        self.workspace_actions = {}
+        for name in WORKSPACES:
+            act = self._action(f"&{WORKSPACE_TITLES[name]}", lambda _=False, n=name: self.set_workspace(n),
+                               WORKSPACE_KEYS[name], WORKSPACE_ICONS[name],
+                               f"{WORKSPACE_TIPS[name]} ({WORKSPACE_KEYS[name]})")
+            act.setCheckable(True)
+            self.workspace_group.addAction(act)
+            self.workspace_actions[name] = act
+        self.act_legends = self._action("Show &legends on panels", self.show_legends, None, None,
+                                        "A key to the colours, line widths and ∂E notation over the network "
+                                        "and the computational graph")
+        self.act_legends.setCheckable(True)
+        self.act_reset_layout = self._action("Reset &layout", self.reset_layout, "Ctrl+Shift+0", None,
+                                             "Put the panels of this workspace back where they start")
 
     def _rebind_undo(self) -> None:
         """Point Undo/Redo at the current document's stack."""
@@ -298,7 +399,7 @@ class MainWindow(QMainWindow):
             templates.addAction(t.title, lambda _=False, key=t.key: self.new_project(key))
         m.addAction(self.act_open)
         self.recent_menu = m.addMenu("Open &recent")
-        self._fill_recent()
+        self.recent.attach(self.recent_menu)
         m.addSeparator()
         m.addAction(self.act_save)
         m.addAction(self.act_save_as)
@@ -316,6 +417,11 @@ class MainWindow(QMainWindow):
         for act in (self.act_train, self.act_step, self.act_step_epoch, self.act_reset):
             t.addAction(act)
         self.view_menu = bar.addMenu("&View")
+        for act in self.workspace_actions.values():
+            self.view_menu.addAction(act)
+        self.view_menu.addAction(self.act_reset_layout)
+        self.view_menu.addAction(self.act_legends)
+        self.view_menu.addSeparator()
         self.view_menu.addAction(self.act_zoom_in)
         self.view_menu.addAction(self.act_zoom_out)
         self.view_menu.addAction(self.act_fit)
@@ -325,6 +431,12 @@ class MainWindow(QMainWindow):
         self.view_menu.addSeparator()
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
+        h = bar.addMenu("&Help")
+        for act in (self.act_welcome, self.act_help, self.act_shortcuts, self.act_legend, None, self.act_about):
+            if act is None:
+                h.addSeparator()
+            else:
+                h.addAction(act)
 
     def _build_toolbar(self) -> None:
         tb = self.addToolBar("Main")
@@ -342,6 +454,13 @@ class MainWindow(QMainWindow):
             else:
                 tb.addAction(act)
         self.toolbar = tb
+        # The workspaces are read as words, not guessed from icons.
+        ws = self.addToolBar("Workspaces")
+        ws.setObjectName("workspaceToolbar")
+        ws.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for act in self.workspace_actions.values():
+            ws.addAction(act)
+        self.workspace_toolbar = ws
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
@@ -372,7 +491,10 @@ class MainWindow(QMainWindow):
     def new_project(self, template: str | None = None) -> bool:
         if not self.confirm_discard():
             return False
-        project = open_template(template) if isinstance(template, str) else default_project()
+        if template == "own":
+            project = blank_project()
+        else:
+            project = open_template(template) if isinstance(template, str) else default_project()
         self.replace_document(project, None)
         return True
 
@@ -446,30 +568,13 @@ class MainWindow(QMainWindow):
         return base + suffix + ".json"
 
     def _last_folder(self) -> str:
-        return self.settings.value("last_folder", os.path.expanduser("~"), type=str)
+        return self.recent.last_folder()
 
     def _remember(self, path: str) -> None:
-        path = os.path.abspath(path)
-        self.settings.setValue("last_folder", os.path.dirname(path))
-        recent = [p for p in self.recent_files() if p != path]
-        self.settings.setValue("recent", json.dumps([path] + recent[:MAX_RECENT - 1]))
-        self._fill_recent()
+        self.recent.remember(path)
 
     def recent_files(self) -> list[str]:
-        try:
-            value = json.loads(self.settings.value("recent", "[]", type=str))
-            return [p for p in value if isinstance(p, str)]
-        except ValueError:
-            return []
-
-    def _fill_recent(self) -> None:
-        if not hasattr(self, "recent_menu"):
-            return
-        self.recent_menu.clear()
-        files = self.recent_files()
-        for p in files:
-            self.recent_menu.addAction(p, lambda _=False, p=p: self.open_path(p))
-        self.recent_menu.setEnabled(bool(files))
+        return self.recent.files()
 
     def import_weights(self, path: str | None = None) -> bool:
         from .weights_import_action import import_weights_into
@@ -478,72 +583,31 @@ class MainWindow(QMainWindow):
     def reset_weights(self) -> None:
         self.training.reset()
 
-    # -- recovery -------------------------------------------------------------------------
+    # -- recovery ---------------------------------------------------------------------------
     def write_recovery(self) -> None:
-        if not self.doc.modified:
-            return
-        payload = {"path": self.doc.path, "project": self.doc.project.to_dict()}
-        try:
-            self.recovery.write(json.dumps(payload) + "\n")
-        except OSError as exc:
-            self.statusBar().showMessage(f"Autosave failed: {exc.strerror or exc}", 8000)
+        self.recovery.write()
 
     def discard_recovery(self) -> None:
         self.recovery.discard()
 
     def offer_recovery(self) -> bool:
-        """After a crash, offer the unsaved work left in the recovery file."""
-        path = self.recovery.claim_orphan()
-        if path is None:
-            return False
-        try:
-            payload = read_json(path, "recovery file")
-            project = Project.from_dict(payload["project"])
-            original = payload.get("path")
-            if original is not None and not isinstance(original, str):
-                raise SpecError("path", "expected text")
-        except (KeyError, TypeError, SpecError) as exc:
-            self.recovery.discard_claimed()
-            self.statusBar().showMessage(f"An unreadable recovery file was removed ({exc})", 8000)
-            return False
-        name = os.path.basename(original) if original else "an untitled project"
-        if not dialogs.ask_yes_no(self, "Restore unsaved work",
-                                  f"backprop-viz closed with unsaved changes to {name}.\n"
-                                  "Restore them?"):
-            self.recovery.discard_claimed()
-            return False
-        self._set_document(Document(project, original))
+        return self.recovery.offer()
+
+    def restore_document(self, project: Project, path: str | None) -> None:
+        """Recovered work: open, and marked unsaved."""
+        self._set_document(Document(project, path))
         self.doc.mark_modified()
         self._update_title()
-        self.write_recovery()     # now this window's, before the dead one's goes
-        self.recovery.discard_claimed()
-        return True
 
     # -- layout and closing -----------------------------------------------------------------
-    def restore_layout(self) -> None:
-        geometry = self.settings.value("geometry")
-        state = self.settings.value("state")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1400, 900)
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
-        else:
-            self.default_layout()
-            QTimer.singleShot(0, self.default_layout)
+    def restore_layout(self) -> bool:
+        return self.layout_.restore()
 
     def default_layout(self) -> None:
-        """First start: the canvas in the middle keeps the most room."""
-        w, h = self.width(), self.height()
-        self.resizeDocks([self.docks["data"], self.docks["training"]], [int(w * 0.24), int(w * 0.26)],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["stepper"]], [int(h * 0.45)], Qt.Orientation.Vertical)
+        self.layout_.apply(BUILD)
 
     def save_layout(self) -> None:
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("state", self.saveState())
-        self.settings.sync()
+        self.layout_.save()
 
     def closeEvent(self, event):
         if not self.confirm_discard():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QPainter
-from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QMenu
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView, QMenu
 
 from ..engine.activations import NAMES as ACTIVATIONS
 from ..engine.formatting import fmt
@@ -23,24 +23,11 @@ from ..session.edits import weight_key
 from .document import Document
 from .editor import Editor
 
-COLUMN_GAP = 190
-MIN_COLUMN_GAP = 130
-
-
-def column_gap(columns: int) -> float:
-    """Deep networks get narrower columns, so the whole network stays legible in view."""
-    return COLUMN_GAP if columns <= 6 else max(MIN_COLUMN_GAP, COLUMN_GAP - 15 * (columns - 6))
-ROW_GAP = 44
-COLLAPSE_ABOVE = 24
-SHOW_EACH_SIDE = 10
+# The drawing's geometry is plain arithmetic, kept (and tested) without Qt.
+from ..session.layout_geometry import (COLLAPSE_ABOVE, COLUMN_GAP, MIN_COLUMN_GAP, ROW_GAP,  # noqa: F401,E402
+                                       SHOW_EACH_SIDE, column_gap, neuron_positions,
+                                       place_labels, visible_units)
 LABEL_EDGES_UP_TO = 6
-
-
-def visible_units(n: int) -> list[int | None]:
-    """Unit indices to draw, with None where the ellipsis goes."""
-    if n <= COLLAPSE_ABOVE:
-        return list(range(n))
-    return list(range(SHOW_EACH_SIDE)) + [None] + list(range(n - SHOW_EACH_SIDE, n))
 
 
 class NetworkCanvas(QGraphicsView):
@@ -63,6 +50,7 @@ class NetworkCanvas(QGraphicsView):
         self.buttons: dict[str, ButtonItem] = {}
         self._positions: dict[tuple, QPointF] = {}
         self._fitted = False
+        self._anchor = None          # (button name, its view position) while its action runs
         # Antialiasing costs most of a frame with hundreds of edges: it is off
         # while the view moves or the weights animate, and back on at rest.
         self._settle = QTimer(self)
@@ -82,6 +70,7 @@ class NetworkCanvas(QGraphicsView):
         self.headers.clear()
         self.buttons.clear()
         self._positions.clear()
+        self._labels = []           # (value, candidate places) placed together once all are known
         spec = self.doc.project.network_spec
         sizes = [spec["inputs"]] + [layer["units"] for layer in spec["layers"]]
         n_cols = len(sizes)
@@ -96,13 +85,13 @@ class NetworkCanvas(QGraphicsView):
             <= LABEL_EDGES_UP_TO
 
         columns = []
+        places = neuron_positions(sizes)
         for c, n in enumerate(sizes):
             x = c * gap
-            vis = visible_units(n)
-            y0 = -(len(vis) - 1) * ROW_GAP / 2
             col = []
-            for r, unit in enumerate(vis):
-                y = y0 + r * ROW_GAP
+            for (cc, unit, r), (_, y) in places.items():
+                if cc != c:
+                    continue
                 if unit is None:
                     scene.addItem(EllipsisItem(n - 2 * SHOW_EACH_SIDE, x, y))
                     continue
@@ -146,11 +135,15 @@ class NetworkCanvas(QGraphicsView):
                     self.edges[key] = edge
                     if small:
                         self._edge_label(QPointF(bx, by), p2, b, 0.55)
+        self._place_labels()
         self._buttons(sizes, top)
         bottom = max(len(visible_units(n)) for n in sizes) * ROW_GAP / 2
-        scene.setSceneRect(QRectF(-90, top - 130, (n_cols - 1) * gap + 180, bottom - top + 210))
+        self._content = QRectF(-90, top - 130, (n_cols - 1) * gap + 180, bottom - top + 210)
+        scene.setSceneRect(self._content)
         self._show_selection(self.doc.selection)
-        if not self._fitted:
+        if self._anchor is not None:
+            self._keep_button_under_mouse()
+        elif not self._fitted:
             self.fit()
         self.rebuilt.emit()
 
@@ -185,11 +178,13 @@ class NetworkCanvas(QGraphicsView):
         for c, n in enumerate(sizes):
             x = c * self.gap
             i = c - 1
-            plus = ButtonItem("+", "Add a neuron to this layer", lambda i=i: self.editor.add_neuron(i),
+            plus = ButtonItem("+", "Add a neuron to this layer",
+                              self._anchored(f"add_neuron_{c}", lambda i=i: self.editor.add_neuron(i)),
                               x - 16, bottom + 12, f"add_neuron_{c}")
             minus = ButtonItem("−", "Remove this layer's last neuron",
-                               lambda i=i, n=n: self.editor.remove_neuron(i, n - 1), x + 16, bottom + 12,
-                               f"remove_neuron_{c}")
+                               self._anchored(f"remove_neuron_{c}",
+                                              lambda i=i, n=n: self.editor.remove_neuron(i, n - 1)),
+                               x + 16, bottom + 12, f"remove_neuron_{c}")
             for b in (plus, minus):
                 scene.addItem(b)
                 self.buttons[b.name] = b
@@ -201,13 +196,35 @@ class NetworkCanvas(QGraphicsView):
                 self.buttons[ins.name] = ins
 
     def _edge_label(self, p1: QPointF, p2: QPointF, value: float, t: float) -> None:
-        item = self.scene().addSimpleText(fmt(value, 4))
-        item.setBrush(theme.sign_color(value))
+        """A weight's value along its line; where exactly is decided with all the others."""
+        item = QGraphicsSimpleTextItem(fmt(value, 4))
         br = item.boundingRect()
-        x = p1.x() + (p2.x() - p1.x()) * t
-        y = p1.y() + (p2.y() - p1.y()) * t
-        item.setPos(x - br.width() / 2, y - br.height() - 2)
-        item.setZValue(1)
+        places = []
+        for tt in (t, t + 0.15, t - 0.12, t + 0.3, t - 0.2, t + 0.42):
+            if not 0.08 <= tt <= 0.92:
+                continue
+            x = p1.x() + (p2.x() - p1.x()) * tt
+            y = p1.y() + (p2.y() - p1.y()) * tt
+            for dy in (-br.height() - 2, 2):
+                places.append((x - br.width() / 2, y + dy, br.width(), br.height()))
+        self._labels.append((item, value, places))
+
+    def _place_labels(self) -> None:
+        """Weight labels never overlap each other, a neuron or a layer title."""
+        obstacles = []
+        for item in list(self.neurons.values()) + list(self.headers.values()):
+            r = item.sceneBoundingRect()
+            obstacles.append((r.x(), r.y(), r.width(), r.height()))
+        chosen = place_labels([places for _, _, places in self._labels], obstacles, pad=2)
+        for (item, value, places), i in zip(self._labels, chosen):
+            if i is None:
+                continue
+            x, y, _, _ = places[i]
+            item.setBrush(theme.sign_color(value))
+            item.setPos(x, y)
+            item.setZValue(1)
+            self.scene().addItem(item)
+        self._labels = []
 
     @staticmethod
     def _weight_scale(weights, biases) -> float:
@@ -396,6 +413,33 @@ class NetworkCanvas(QGraphicsView):
         self._moving()
         super().scrollContentsBy(dx, dy)
 
+    def _anchored(self, name: str, action):
+        """A button's action, after which the button is back under the mouse (the network grew or
+        shrank around it), so that clicking again does the same thing again."""
+        def run():
+            button = self.buttons.get(name)
+            if button is not None:
+                self._anchor = (name, self.mapFromScene(button.scenePos()))
+                self._fitted = True       # keep the zoom the user is working at
+            try:
+                action()
+            finally:
+                self._anchor = None
+        return run
+
+    def _keep_button_under_mouse(self) -> None:
+        name, view_pos = self._anchor
+        button = self.buttons.get(name)
+        if button is None:
+            return
+        # Room around the drawing, so the view can scroll wherever the button must be.
+        vis = self.mapToScene(self.viewport().rect()).boundingRect()
+        self.scene().setSceneRect(self._content.adjusted(-vis.width(), -vis.height(), vis.width(), vis.height()))
+        now = self.mapFromScene(button.scenePos())
+        dx, dy = now.x() - view_pos.x(), now.y() - view_pos.y()
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + dx)
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + dy)
+
     def zoom(self, factor: float) -> None:
         self._moving()
         current = self.transform().m11()
@@ -405,7 +449,9 @@ class NetworkCanvas(QGraphicsView):
         self.zoomChanged.emit(self.transform().m11())
 
     def fit(self) -> None:
-        self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        content = getattr(self, "_content", None) or self.scene().sceneRect()
+        self.scene().setSceneRect(content)
+        self.fitInView(content, Qt.AspectRatioMode.KeepAspectRatio)
         if self.transform().m11() > 1.6:
             self.resetTransform()
             self.scale(1.6, 1.6)

@@ -72,3 +72,19 @@ def configure_pyqtgraph() -> None:
     dark = is_dark()
     pg.setConfigOptions(antialias=False, background="#1e1e1e" if dark else "w",
                         foreground="#dddddd" if dark else "#222222")
+
+
+# Okabe & Ito's colour-blind-safe qualitative palette, first blue and orange like everything else.
+CLASS_PALETTE = [(0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167), (86, 180, 233),
+                 (213, 94, 0), (240, 228, 66), (0, 0, 0)]
+
+
+def class_rgb(k: int) -> tuple[int, int, int]:
+    """The colour of class k, for any number of classes: the palette first, then hues spread by the
+    golden angle (never white, never two neighbours alike)."""
+    if k < len(CLASS_PALETTE):
+        return CLASS_PALETTE[k]
+    import colorsys
+    h = ((k - len(CLASS_PALETTE)) * 0.381966 + 0.07) % 1.0
+    r, g, b = colorsys.hsv_to_rgb(h, 0.75, 0.80 if k % 2 else 0.62)
+    return int(r * 255), int(g * 255), int(b * 255)

@@ -18,6 +18,33 @@ from .training_controller import RUNNING, TrainingController
 
 LIVE_KEYS = {"lr", "clip_grad_norm", "clip_grad_value"}
 
+# What each optimizer setting does, in the words of the update it changes (names as in PyTorch).
+OPTIMIZER_TIPS = {
+    "lr": "Learning rate: how far each update moves the weights along the negative gradient",
+    "momentum": "Momentum: the share of the previous update added to this one (0 = plain gradient descent)",
+    "dampening": "Dampening: how much of the current gradient is left out of the momentum (SGD)",
+    "nesterov": "Nesterov momentum: take the gradient at the point momentum is about to reach",
+    "weight_decay": "Weight decay: shrink every weight toward zero by this factor at each update",
+    "betas": "β1, β2: how slowly the running averages of the gradient and of its square forget (Adam)",
+    "eps": "ε: added to the denominator so that a near-zero gradient history cannot divide by zero",
+    "amsgrad": "AMSGrad: keep the largest squared-gradient average seen, so steps never grow back",
+    "alpha": "α: how slowly the running average of the squared gradient forgets (RMSprop)",
+    "centered": "Centred: divide by the gradient's variance instead of its mean square (RMSprop)",
+    "lr_decay": "Learning-rate decay: the learning rate is divided by (1 + steps × decay) (Adagrad)",
+    "initial_accumulator_value": "The starting value of the sum of squared gradients (Adagrad)",
+    "rho": "ρ: how slowly the running averages of squared gradients and updates forget (Adadelta)",
+}
+SETTING_TIPS = {
+    "optimizer": "The update rule: sgd (with optional momentum), adam, adamw, rmsprop, adagrad or adadelta",
+    "batch_mode": "Full batch: one update per epoch from all samples; mini-batch: one update per batch of "
+                  "shuffled samples; online: one update per sample",
+    "batch_size": "Samples per update in mini-batch mode",
+    "clip_grad_norm": "Scale all gradients down together when their overall norm exceeds this (off: never)",
+    "clip_grad_value": "Cut every gradient element to ±this value (off: never)",
+    "schedule": "Change the learning rate as the epochs go by (step, exponential, cosine…)",
+    "seed": "The seed of the shuffling of samples into mini-batches (the same seed, the same run)",
+}
+
 
 class TrainingPanel(QWidget):
     walkRequested = Signal()
@@ -31,10 +58,13 @@ class TrainingPanel(QWidget):
         row = QGridLayout()
         self.train_btn = QPushButton("Train")
         self.train_btn.setObjectName("trainButton")
+        self.train_btn.setToolTip("Train until paused (F5)")
         self.step_btn = QPushButton("Step")
         self.step_btn.setObjectName("stepOnceButton")
+        self.step_btn.setToolTip("One update (F10)")
         self.epoch_btn = QPushButton("Step epoch")
         self.epoch_btn.setObjectName("stepEpochButton")
+        self.epoch_btn.setToolTip("One epoch: every batch once (Shift+F10)")
         self.reset_btn = QPushButton("Reset")
         self.reset_btn.setObjectName("resetButton")
         self.reset_btn.setToolTip("Re-initialise the weights from the seed and clear the run")
@@ -61,6 +91,7 @@ class TrainingPanel(QWidget):
         self.optimizer = QComboBox()
         self.optimizer.setObjectName("optimizerCombo")
         self.optimizer.addItems(list(OPTIMIZERS))
+        self.optimizer.setToolTip(SETTING_TIPS["optimizer"])
         self.optimizer.activated.connect(lambda _: self._set_optimizer(self.optimizer.currentText()))
         self.form.addRow("Optimizer", self.optimizer)
         self.opt_box = QWidget()
@@ -71,9 +102,11 @@ class TrainingPanel(QWidget):
         self.batch_mode = QComboBox()
         self.batch_mode.addItems(["full batch", "mini-batch", "online (1 sample)"])
         self.batch_mode.setObjectName("batchMode")
+        self.batch_mode.setToolTip(SETTING_TIPS["batch_mode"])
         self.batch_size = QSpinBox()
         self.batch_size.setRange(2, 100_000)
         self.batch_size.setValue(32)
+        self.batch_size.setToolTip(SETTING_TIPS["batch_size"])
         self.batch_mode.activated.connect(lambda _: self._batch_changed())
         self.batch_size.editingFinished.connect(self._batch_changed)
         self.form.addRow("Batches", self.batch_mode)
@@ -84,6 +117,7 @@ class TrainingPanel(QWidget):
         self.form.addRow("Clip grad value", self.clip_value)
         self.schedule = QComboBox()
         self.schedule.addItems(["none"] + list(SCHEDULES))
+        self.schedule.setToolTip(SETTING_TIPS["schedule"])
         self.schedule.activated.connect(lambda _: self._set_schedule())
         self.form.addRow("LR schedule", self.schedule)
         self.schedule_params = QLineEdit()
@@ -100,6 +134,7 @@ class TrainingPanel(QWidget):
         self.form.addRow("Early stopping patience", self.early)
         self.seed = QSpinBox()
         self.seed.setRange(0, 2 ** 31 - 1)
+        self.seed.setToolTip(SETTING_TIPS["seed"])
         self.seed.editingFinished.connect(lambda: self._set("seed", self.seed.value()))
         self.form.addRow("Shuffle seed", self.seed)
         self.error = QLabel()
@@ -119,6 +154,7 @@ class TrainingPanel(QWidget):
         edit = QLineEdit()
         edit.setObjectName(name)
         edit.setPlaceholderText("off")
+        edit.setToolTip(SETTING_TIPS[key])
         edit.returnPressed.connect(lambda: self._set_number(key, edit, optional=True))
         edit.editingFinished.connect(lambda: self._set_number(key, edit, optional=True))
         return edit
@@ -171,6 +207,7 @@ class TrainingPanel(QWidget):
                 w = QLineEdit(fmt(value))
                 w.editingFinished.connect(lambda key=key, w=w: self._set_number(key, w, optimizer=True))
             w.setObjectName(f"opt_{key}")
+            w.setToolTip(OPTIMIZER_TIPS.get(key, key))
             self.fields[key] = w
             self.opt_form.addRow(key, w)
 

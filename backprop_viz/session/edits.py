@@ -185,6 +185,42 @@ def set_layer_option(spec: dict, i: int, key: str, value) -> dict:
     return _validated(s)
 
 
+HIDDEN_LAYER_OPTIONS = ("activation", "init", "norm", "dropout")
+
+
+def hidden_layers(spec: dict) -> list[int]:
+    """Indices of the hidden layers (every layer but the output layer)."""
+    return list(range(len(spec["layers"]) - 1))
+
+
+def apply_to_hidden_layers(spec: dict, source: int, keys=HIDDEN_LAYER_OPTIONS) -> dict:
+    """Give every hidden layer the activation, initialiser, normalisation and dropout of layer
+    ``source``, as one edit. Recurrent layers take only what they have (activation, initialiser);
+    a layer that already has a setting keeps its weights."""
+    layers = spec["layers"]
+    if not 0 <= source < len(layers):
+        raise SpecError(f"layers[{source}]", "no such layer")
+    src = layers[source]
+    s = copy.deepcopy(spec)
+    for i in hidden_layers(spec):
+        if i == source:
+            continue
+        recurrent = s["layers"][i].get("type") == "recurrent"
+        if recurrent != (src.get("type") == "recurrent"):
+            continue       # dense and recurrent layers have different settings and activations
+        for key in keys:
+            if recurrent and key in ("norm", "dropout"):
+                continue
+            value = src.get(key, {"init": "xavier_uniform", "dropout": 0.0}.get(key))
+            current = s["layers"][i].get(key, {"init": "xavier_uniform", "dropout": 0.0}.get(key))
+            if value != current:
+                try:
+                    s = set_layer_option(s, i, key, copy.deepcopy(value))
+                except SpecError as exc:
+                    raise SpecError(f"layers[{i}].{key}", exc.detail) from None
+    return _validated(s)
+
+
 def set_network_option(spec: dict, key: str, value) -> dict:
     s = copy.deepcopy(spec)
     s[key] = value

@@ -95,6 +95,7 @@ class Project:
         self.data = validate_data(data if data is not None else self._default_data(net), net)
         self.view = {"digits": 9, **(view or {})}
         self._arrays = None
+        self.title: str | None = None     # a template's name, for a project not yet saved
         SETTINGS["view.digits"].check(self.view["digits"], "view.digits")
 
     @staticmethod

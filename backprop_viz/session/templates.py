@@ -62,4 +62,15 @@ BY_KEY = {t.key: t for t in TEMPLATES}
 def open_template(key: str) -> Project:
     t = BY_KEY[key]
     network = read_json(examples_dir() / t.file, "example")
-    return Project(network, t.data, t.training)
+    project = Project(network, t.data, t.training)
+    project.title = t.title      # the window shows it until the project is saved under a name
+    return project
+
+
+def blank_project() -> Project:
+    """A start for drawing your own network: two inputs, one sigmoid output, the XOR data."""
+    network = {"format": "backprop-viz/network", "version": 1, "name": "Your network", "inputs": 2,
+               "layers": [{"units": 1, "activation": "sigmoid"}], "loss": "binary_cross_entropy"}
+    project = Project(network, None, {"optimizer": {"name": "adam", "lr": 0.05}, "batch_size": 32})
+    project.title = "Your network"
+    return project

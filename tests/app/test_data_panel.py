@@ -145,3 +145,29 @@ def test_export_csv(qtbot, make_window, answers, tmp_path):
     assert w.data_panel.export_csv()
     rows = list(csv.reader(open(tmp_path / "out.csv")))
     assert rows[0] == ["x1", "x2", "t1", "split"] and len(rows) == 201
+
+
+def test_every_class_has_its_own_colour_and_none_is_white(qtbot, make_window, answers):
+    from backprop_viz.app.theme import class_rgb
+    colours = [class_rgb(k) for k in range(40)]
+    assert len(set(colours)) == 40
+    assert all(min(c) < 200 for c in colours)         # no near-white class on a white plot
+    w = make_window("xor")
+    answers.yes_no = True       # adapt the output layer to three classes
+    panel = w.data_panel
+    combo = panel.choice
+    i = combo.findText("Blobs (3 classes)")
+    assert i >= 0
+    combo.setCurrentIndex(i)
+    combo.activated.emit(i)
+    qtbot.waitUntil(lambda: w.doc.project.data.get("name") == "blobs")
+    _, T, _, _ = w.doc.project.arrays()
+    brushes = panel.train_points.data["brush"]
+    drawn = {}
+    for k, b in zip(T.argmax(axis=1), brushes):
+        c = b.color()
+        drawn.setdefault(int(k), set()).add((c.red(), c.green(), c.blue()))
+    assert set(drawn) == {0, 1, 2}
+    assert all(len(v) == 1 for v in drawn.values())
+    assert len({next(iter(v)) for v in drawn.values()}) == 3
+    assert (245, 245, 245) not in {next(iter(v)) for v in drawn.values()}

@@ -1,6 +1,7 @@
 """Drawing and editing the network with the mouse, keys and the inspector."""
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 
 from .helpers import click_edge, click_item
 
@@ -15,7 +16,7 @@ def test_add_and_remove_neurons_with_the_layer_buttons(qtbot, make_window):
     canvas = w.canvas
     click_item(qtbot, canvas, canvas.buttons["add_neuron_1"])
     assert units(w) == [2, 5, 1]
-    assert w.doc.modified and w.windowTitle().startswith("Untitled*")
+    assert w.doc.modified and w.windowTitle().startswith("XOR*")   # a template keeps its name until saved
     click_item(qtbot, canvas, canvas.buttons["remove_neuron_1"])
     click_item(qtbot, canvas, canvas.buttons["remove_neuron_1"])
     assert units(w) == [2, 3, 1]
@@ -176,3 +177,76 @@ def test_inspector_shows_the_neurons_numbers(qtbot, make_window):
     assert rows == {"Weighted sum s": "1.94", "Activation a": "0.874352143", "∂E/∂s": "0.092760926"}
     assert w.inspector.controls["value"].text() == "1.83"
     assert w.inspector.selection_box.title() == "Layer 1, neuron 1"
+
+
+def test_apply_a_layer_s_settings_to_every_hidden_layer_in_one_undoable_step(qtbot, make_window):
+    w = make_window("deep_sigmoid")
+    w.doc.select(("layer", 1))
+    for key, value in (("activation", "relu"), ("init", "he_normal")):
+        combo = w.inspector.controls[key]
+        combo.setCurrentText(value)
+        combo.activated.emit(combo.currentIndex())
+    before = w.doc.undo_stack.count()
+    btn = w.inspector.findChild(QPushButton, "applyToHiddenButton")
+    qtbot.mouseClick(btn, Qt.MouseButton.LeftButton)
+    layers = w.doc.project.network_spec["layers"]
+    assert all(la["activation"] == "relu" and la["init"] == "he_normal" for la in layers[:-1])
+    assert layers[-1]["activation"] == "sigmoid"
+    assert w.doc.undo_stack.count() == before + 1
+    assert "Apply to all hidden layers" in w.act_undo.text()
+    w.act_undo.trigger()
+    assert w.doc.project.network_spec["layers"][2]["activation"] == "sigmoid"
+    # The output layer offers no such button.
+    w.doc.select(("layer", len(layers)))
+    assert w.inspector.findChild(QPushButton, "applyToHiddenButton") is None or \
+        not w.inspector.findChild(QPushButton, "applyToHiddenButton").isVisible()
+
+
+def test_every_setting_says_what_it_does(qtbot, make_window):
+    from PySide6.QtWidgets import QAbstractSpinBox, QCheckBox, QComboBox, QLineEdit
+    w = make_window("deep_sigmoid")
+    w.doc.select(("layer", 1))
+    missing = []
+    for panel in (w.training_panel, w.inspector.sel_host):
+        for name in ("adam", "sgd", "rmsprop"):
+            if panel is w.training_panel:
+                w.training_panel.optimizer.setCurrentText(name)
+                w.training_panel.optimizer.activated.emit(w.training_panel.optimizer.currentIndex())
+            for cls in (QComboBox, QLineEdit, QAbstractSpinBox, QCheckBox):
+                for c in panel.findChildren(cls):
+                    if c.isVisibleTo(panel) and not c.toolTip() and not isinstance(c.parent(), (QComboBox,
+                                                                                                QAbstractSpinBox)):
+                        missing.append(f"{type(c).__name__} {c.objectName()}")
+    assert not missing, missing
+
+
+def test_the_plus_button_stays_under_the_mouse(qtbot, make_window):
+    w = make_window("xor")
+    canvas = w.canvas
+    button = canvas.buttons["add_neuron_1"]
+    canvas.ensureVisible(button)
+    pos = canvas.mapFromScene(button.scenePos())
+    for n in range(5, 9):
+        qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+        assert units(w)[1] == n
+        now = canvas.mapFromScene(canvas.buttons["add_neuron_1"].scenePos())
+        assert abs(now.x() - pos.x()) <= 1 and abs(now.y() - pos.y()) <= 1
+
+
+def test_weight_labels_never_overlap(qtbot, make_window):
+    from PySide6.QtWidgets import QGraphicsSimpleTextItem
+    from backprop_viz.session.project import Project
+    small = Project({"format": "backprop-viz/network", "version": 1, "inputs": 2,
+                     "layers": [{"units": 2, "activation": "sigmoid"}, {"units": 1, "activation": "sigmoid"}],
+                     "loss": "half_squared_error"})
+    for template in ("worked_example", "code_example", "2-2-1"):
+        w = make_window(template, project=small if template == "2-2-1" else None)
+        labels = [i for i in w.canvas.scene().items() if type(i) is QGraphicsSimpleTextItem
+                  and i.parentItem() is None and i.zValue() == 1]
+        assert labels, template
+        rects = [i.sceneBoundingRect() for i in labels]
+        others = [i.sceneBoundingRect() for i in list(w.canvas.neurons.values()) + list(w.canvas.headers.values())]
+        for a in range(len(rects)):
+            for b in range(a + 1, len(rects)):
+                assert not rects[a].intersects(rects[b]), (template, labels[a].text(), labels[b].text())
+            assert not any(rects[a].intersects(o) for o in others), (template, labels[a].text())

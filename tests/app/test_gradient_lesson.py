@@ -23,7 +23,7 @@ def test_deep_sigmoid_lesson_after_training(qtbot, make_window):
     np.testing.assert_allclose(ratio, g[:, 0] / g[:, -1])
     assert np.nanmax(ratio) < 1e-3            # the first layer gets a tiny share, all run long
     alert = plots.alert.lesson.text()
-    assert plots.alert.lesson.isVisible()
+    assert not plots.alert.lesson.isHidden()
     assert alert.startswith("σ′ ≤ 0.25, so 9 sigmoid layers shrink the backward signal to at most 0.25⁹ ≈ 3.8·10⁻⁶ "
                             "before any weights.")
     assert f"This run: layer 1 got {lesson.sci(ratio[0])} → {lesson.sci(ratio[-1])} × layer 10's gradient" in alert

@@ -157,7 +157,7 @@ def test_the_selected_weights_optimizer_state_is_shown_live(qtbot, make_window):
     w = make_window(project=p)
     w.doc.select(("edge", 0, 1, 2))
     box = w.inspector.optimizer_box
-    assert box.isVisible() and "no state yet for W1[2,3]" in box.text.text()
+    assert not box.isHidden() and "no state yet for W1[2,3]" in box.text.text()
     w.act_step.trigger()
     w.act_step.trigger()
     text = box.text.text()

@@ -204,7 +204,7 @@ def test_layer_level_says_why(qtbot, make_window):
     w = make_window("deep_sigmoid")
     panel = w.stepper_panel
     assert panel.stepper.level == "layer"
-    assert panel.level_note.isVisible()
+    assert not panel.level_note.isHidden()
     n = len(panel.stepper.view.nodes)
     assert f"neuron-level graph has {n} scalar nodes" in panel.level_note.text()
     qtbot.mouseClick(panel.level_neuron, Qt.MouseButton.LeftButton)

@@ -75,3 +75,31 @@ def test_reinitialise_restores_the_initial_weights(spec):
     s = edits.set_parameter_element(spec, "layers.0.weight", (0, 0), 9.0)
     back = edits.reinitialise(s)
     np.testing.assert_array_equal(back["layers"][0]["weight"], fresh.params["layers.0.weight"])
+
+
+def test_apply_to_hidden_layers_is_one_edit_that_leaves_the_output_alone():
+    spec = open_template("deep_sigmoid").network_spec
+    n = len(spec["layers"])
+    assert n >= 4
+    s = edits.set_layer_option(spec, 0, "activation", "relu")
+    s = edits.set_layer_option(s, 0, "init", "he_normal")
+    s = edits.set_layer_option(s, 0, "dropout", 0.1)
+    out = edits.apply_to_hidden_layers(s, 0)
+    for layer in out["layers"][:-1]:
+        assert (layer["activation"], layer["init"], layer.get("dropout")) == ("relu", "he_normal", 0.1)
+    assert out["layers"][-1] == s["layers"][-1]
+    # New initial weights where the initialiser changed; the source layer keeps its own.
+    assert out["layers"][0]["weight"] == s["layers"][0]["weight"]
+    assert out["layers"][1]["weight"] != s["layers"][1]["weight"]
+    Network.from_dict(out)
+
+
+def test_apply_to_hidden_layers_keeps_weights_where_nothing_changes():
+    spec = open_template("deep_sigmoid").network_spec
+    out = edits.apply_to_hidden_layers(spec, 1)
+    assert [la["weight"] for la in out["layers"]] == [la["weight"] for la in spec["layers"]]
+
+
+def test_apply_to_hidden_layers_names_a_missing_layer():
+    with pytest.raises(SpecError, match="no such layer"):
+        edits.apply_to_hidden_layers(open_template("xor").network_spec, 7)
