@@ -57,9 +57,11 @@ class WindowLayout:
         for key, dock in self.docks.items():
             dock.setFloating(False)
             w.removeDockWidget(dock)
-        for key, dock in self.docks.items():
-            w.addDockWidget(HOME_AREA[key], dock)
         d = self.docks
+        for key, dock in d.items():
+            w.addDockWidget(BOTTOM if key == "data" and plan.data_below else HOME_AREA[key], dock)
+        if plan.data_below:
+            w.splitDockWidget(d["data"], d["plots"], Qt.Orientation.Horizontal)
         w.tabifyDockWidget(d["training"], d["inspector"])
         w.tabifyDockWidget(d["inspector"], d["help"])
         for key, dock in d.items():
@@ -108,6 +110,8 @@ class WindowLayout:
         if docks:
             w.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
         bottom = [d[k] for k in ("stepper", "plots") if d[k].isVisible()]
+        if plan.data_below and d["data"].isVisible():
+            bottom = [d["data"]]
         if plan.bottom_height and bottom:
             w.resizeDocks(bottom[:1], [plan.bottom_height], Qt.Orientation.Vertical)
 

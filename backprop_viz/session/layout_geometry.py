@@ -3,7 +3,7 @@ whether a saved window fits the screen it opens on. No Qt here, so it is tested 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 BUILD, WALK, TRAIN = "build", "walk", "train"
 WORKSPACES = (BUILD, WALK, TRAIN)
@@ -27,7 +27,7 @@ class WorkspacePlan:
     left_width: int = 0
     right_width: int = 0
     bottom_height: int = 0
-    bottom_split: dict = field(default_factory=dict)
+    data_below: bool = False        # the data panel sits in the bottom row, left of the plots
 
 
 def _clamp(v: float, lo: int, hi: int) -> int:
@@ -51,9 +51,11 @@ def workspace_plan(name: str, width: int, height: int) -> WorkspacePlan:
         return WorkspacePlan(frozenset({"stepper"}), "stepper", True,
                              right_width=side_width(width, 0.25),
                              bottom_height=round(height * (0.78 if height < 1000 else 0.72)))
+    # The plots and the data (with its decision boundary) share a bottom row that runs the full
+    # width and most of the height; the canvas and the training controls keep a band above.
     return WorkspacePlan(frozenset({"plots", "data", "training", "inspector"}), "training", True,
                          left_width=side_width(width, 0.24), right_width=side_width(width, 0.25),
-                         bottom_height=round(height * 0.56))
+                         bottom_height=round(height * 0.6), data_below=True)
 
 
 def fits_screen(window: tuple[int, int, int, int], screen: tuple[int, int, int, int],
