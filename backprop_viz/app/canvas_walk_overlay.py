@@ -307,9 +307,9 @@ class CanvasWalkOverlay(QObject):
                     # Dashes tell the gradient from the weight beneath; on big networks they cost
                     # too much to paint at every step, and the colour change says enough.
                     pen.setStyle(Qt.PenStyle.DashLine)
-                l = edge.line()
-                mark = GradMark(key, pen, g, digits, line=QLineF(l))
-                anchor = QPointF(l.x1() + (l.x2() - l.x1()) * 0.5, l.y1() + (l.y2() - l.y1()) * 0.5)
+                el = edge.line()
+                mark = GradMark(key, pen, g, digits, line=QLineF(el))
+                anchor = QPointF(el.x1() + (el.x2() - el.x1()) * 0.5, el.y1() + (el.y2() - el.y1()) * 0.5)
             marks.append(mark)
             self.grad_items[key] = mark
             if write_numbers and largest > 0 and abs(g) >= LABEL_SHARE * largest:

@@ -6,7 +6,7 @@ from PySide6.QtCore import QPointF, Qt
 
 from backprop_viz.app import theme
 from backprop_viz.app.canvas_walk_overlay import CanvasWalkOverlay
-from backprop_viz.session.stepper import BACKWARD, FORWARD
+from backprop_viz.session.stepper import BACKWARD
 
 
 def step_button(panel):
