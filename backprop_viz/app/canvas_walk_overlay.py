@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QObject, QPointF, Qt
+from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPen
-from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsLineItem, QGraphicsSimpleTextItem
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem, QGraphicsSimpleTextItem
 
 from ..engine.formatting import fmt
 from ..session.stepper import BACKWARD, FORWARD, LAYER, LOSS_AFTER, UPDATE, Stepper
@@ -26,6 +26,7 @@ from .canvas_items import NEURON_RADIUS
 
 Z = 5                      # above edges (0-1) and neurons (2)
 LABEL_GRADIENTS_UP_TO = 40  # canvas elements; beyond, numbers only on hover
+DASHED_UP_TO = 200          # canvas elements with a gradient drawn dashed
 LABEL_SHARE = 0.25          # a gradient is written out when it is at least this share of the largest
 
 
@@ -33,6 +34,93 @@ def gradient_width(g: float, largest: float) -> float:
     if not math.isfinite(g) or largest <= 0 or not math.isfinite(largest):
         return 5.0
     return 1.0 + 5.0 * min(abs(g) / largest, 1.0)
+
+
+class GradMark:
+    """One element's gradient as drawn: its pen, shape and hover text."""
+
+    def __init__(self, key, pen: QPen, grad: float, digits: int, line: QLineF | None = None,
+                 centre: QPointF | None = None, radius: float = 0.0):
+        self.key, self._pen, self.grad, self.digits = key, pen, grad, digits
+        self.line, self.centre, self.radius = line, centre, radius
+
+    def pen(self) -> QPen:
+        return self._pen
+
+    def toolTip(self) -> str:
+        # Written when asked: formatting hundreds of numbers at every step would cost more than drawing.
+        return f"∂E/∂{element_name(self.key)} = {fmt(self.grad, self.digits)}"
+
+
+class GradientLayer(QGraphicsItem):
+    """Every gradient ring and line in one item: hundreds of separate items cost a
+    scene-index rebuild and a repaint each at every step of the walk."""
+
+    def __init__(self, marks: list[GradMark]):
+        super().__init__()
+        self.marks = marks
+        self.setZValue(Z - 1)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setAcceptHoverEvents(True)
+        rect = QRectF()
+        for m in marks:
+            if m.line is not None:
+                r = QRectF(m.line.p1(), m.line.p2()).normalized()
+            else:
+                r = QRectF(m.centre.x() - m.radius, m.centre.y() - m.radius, 2 * m.radius, 2 * m.radius)
+            w = m.pen().widthF()
+            rect = rect.united(r.adjusted(-w, -w, w, w))
+        self._rect = rect
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def shape(self):
+        # Hit only near a mark, so the drawing's own items keep their clicks and tooltips.
+        from PySide6.QtGui import QPainterPath, QPainterPathStroker
+        path = QPainterPath()
+        for m in self.marks:
+            if m.line is not None:
+                path.moveTo(m.line.p1())
+                path.lineTo(m.line.p2())
+            else:
+                path.addEllipse(m.centre, m.radius, m.radius)
+        stroker = QPainterPathStroker()
+        stroker.setWidth(6)
+        return stroker.createStroke(path)
+
+    def paint(self, painter, option, widget=None):
+        for m in self.marks:
+            painter.setPen(m.pen())
+            if m.line is not None:
+                painter.drawLine(m.line)
+            else:
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawEllipse(m.centre, m.radius, m.radius)
+
+    def mark_at(self, p: QPointF) -> GradMark | None:
+        best, best_d = None, 6.0
+        for m in self.marks:
+            if m.line is not None:
+                d = _distance(p, m.line)
+            else:
+                d = abs(math.hypot(p.x() - m.centre.x(), p.y() - m.centre.y()) - m.radius)
+            if d <= max(best_d, m.pen().widthF() / 2 + 2):
+                best, best_d = m, d
+        return best
+
+    def hoverMoveEvent(self, event):
+        m = self.mark_at(event.pos())
+        self.setToolTip(m.toolTip() if m is not None else "")
+        super().hoverMoveEvent(event)
+
+
+def _distance(p: QPointF, line: QLineF) -> float:
+    a, b = line.p1(), line.p2()
+    dx, dy = b.x() - a.x(), b.y() - a.y()
+    n = dx * dx + dy * dy
+    t = 0.0 if n == 0 else max(0.0, min(1.0, ((p.x() - a.x()) * dx + (p.y() - a.y()) * dy) / n))
+    return math.hypot(p.x() - a.x() - t * dx, p.y() - a.y() - t * dy)
 
 
 class CanvasWalkOverlay(QObject):
@@ -47,6 +135,7 @@ class CanvasWalkOverlay(QObject):
         self.value_items: dict[tuple, QGraphicsSimpleTextItem] = {}
         self.grad_items: dict[tuple, object] = {}
         self.ring_items: list[QGraphicsEllipseItem] = []
+        self.layer: GradientLayer | None = None
         canvas.rebuilt.connect(self._scene_rebuilt)
         stepper_panel.walkChanged.connect(self.refresh)
         self.refresh()
@@ -84,6 +173,7 @@ class CanvasWalkOverlay(QObject):
         self.value_items.clear()
         self.grad_items.clear()
         self.ring_items = []
+        self.layer = None
 
     def refresh(self) -> None:
         self._clear()
@@ -94,6 +184,9 @@ class CanvasWalkOverlay(QObject):
         if st.level == LAYER and st.trace.X.shape[0] != 1:
             return     # a whole batch: the drawing shows one sample's numbers only
         self._collect(st)
+        if len(self.grads) > DASHED_UP_TO and hasattr(self.canvas, "_moving"):
+            # As while weights animate: hundreds of lines repaint without antialiasing, crisp at rest.
+            self.canvas._moving()
         self._draw(st)
 
     def _collect(self, st: Stepper) -> None:
@@ -189,45 +282,36 @@ class CanvasWalkOverlay(QObject):
         largest = max(finite) if finite else 0.0
         write_numbers = len(self.grads) <= LABEL_GRADIENTS_UP_TO
         digits = st_digits(self.panel)
+        marks = []
+        dashed = len(self.grads) <= DASHED_UP_TO
+        pos_color, neg_color = theme.sign_color(1.0), theme.sign_color(-1.0)
         for key, g in self.grads.items():
-            color = theme.sign_color(g)
+            color = pos_color if g >= 0 else neg_color
             width = gradient_width(g, largest)
-            tip = f"∂E/∂{element_name(key)} = {fmt(g, digits)}"
             if key[0] == "neuron":
                 item = self.canvas.neurons.get(key)
                 if item is None:
                     continue
                 r = NEURON_RADIUS + 2 + width / 2
-                ring = QGraphicsEllipseItem(-r, -r, 2 * r, 2 * r)
-                ring.setPos(item.pos())
-                ring.setPen(QPen(color, width))
-                ring.setBrush(Qt.BrushStyle.NoBrush)
-                ring.setZValue(Z - 1)
-                ring.setToolTip(tip)
-                ring.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-                scene.addItem(ring)
-                self.items.append(ring)
-                self.grad_items[key] = ring
+                mark = GradMark(key, QPen(color, width), g, digits, centre=item.pos(), radius=r)
                 anchor = QPointF(item.pos().x() + r + 12, item.pos().y() - r - 4)
             else:
                 edge = self.canvas.edges.get(key)
                 if edge is None:
                     continue
-                line = QGraphicsLineItem(edge.line())
                 c = QColor(color)
                 c.setAlpha(200)
                 pen = QPen(c, width)
                 pen.setCapStyle(Qt.PenCapStyle.FlatCap)
-                pen.setStyle(Qt.PenStyle.DashLine)
-                line.setPen(pen)
-                line.setZValue(Z - 2)
-                line.setToolTip(tip)
-                line.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-                scene.addItem(line)
-                self.items.append(line)
-                self.grad_items[key] = line
-                l = edge.line()
-                anchor = QPointF(l.x1() + (l.x2() - l.x1()) * 0.5, l.y1() + (l.y2() - l.y1()) * 0.5)
+                if dashed:
+                    # Dashes tell the gradient from the weight beneath; on big networks they cost
+                    # too much to paint at every step, and the colour change says enough.
+                    pen.setStyle(Qt.PenStyle.DashLine)
+                el = edge.line()
+                mark = GradMark(key, pen, g, digits, line=QLineF(el))
+                anchor = QPointF(el.x1() + (el.x2() - el.x1()) * 0.5, el.y1() + (el.y2() - el.y1()) * 0.5)
+            marks.append(mark)
+            self.grad_items[key] = mark
             if write_numbers and largest > 0 and abs(g) >= LABEL_SHARE * largest:
                 number = QGraphicsSimpleTextItem(f"∂ {fmt(g, 4)}")
                 number.setFont(small)
@@ -237,6 +321,10 @@ class CanvasWalkOverlay(QObject):
                 number.setZValue(Z + 1)
                 scene.addItem(number)
                 self.items.append(number)
+        if marks:
+            self.layer = GradientLayer(marks)
+            scene.addItem(self.layer)
+            self.items.append(self.layer)
         for key in self.current_keys:
             item = self.canvas.neurons.get(key) or self.canvas.edges.get(key)
             if item is None:

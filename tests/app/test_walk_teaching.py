@@ -2,11 +2,11 @@
 
 import math
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 
 from backprop_viz.app import theme
 from backprop_viz.app.canvas_walk_overlay import CanvasWalkOverlay
-from backprop_viz.session.stepper import BACKWARD, FORWARD
+from backprop_viz.session.stepper import BACKWARD
 
 
 def step_button(panel):
@@ -258,3 +258,17 @@ def test_folding_weights_draws_each_neuron_as_one_node(qtbot, make_window):
     assert panel.graph.items[s.id].grad.text() == f"∂E: {fmt(s.grad, panel.graph.digits)}"
     assert panel.graph.find("W2[3,1]") == next(n.id for n in v.nodes if n.kind == "sum" and
                                               v.by_label["W2[3,1]"] in n.inputs)
+
+
+def test_hovering_a_gradient_mark_names_its_number(qtbot, make_window):
+    w = make_window("worked_example")
+    panel, overlay = w.stepper_panel, w.walk_overlay
+    panel.run_to_end()
+    layer = overlay.layer
+    line = w.canvas.edges[("edge", 0, 0, 0)].line()
+    mark = layer.mark_at((line.p1() + line.p2()) / 2)
+    assert mark.key == ("edge", 0, 0, 0)
+    assert mark.toolTip() == "∂E/∂W1[1,1] = 0.009276093"
+    far = w.canvas.neurons[("neuron", 0, 0)].pos() + QPointF(-80, -80)
+    assert layer.mark_at(far) is None
+    assert not layer.shape().contains(far)        # empty canvas stays the canvas's
