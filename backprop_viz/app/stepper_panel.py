@@ -67,12 +67,7 @@ class StepperPanel(QWidget):
         self.step_text.setReadOnly(True)
         self.step_text.setFont(mono)
         self.step_text.setMaximumHeight(84)
-        self.level_note = QLabel()
-        self.level_note.setObjectName("levelNote")
-        self.level_note.setWordWrap(True)
-        self.level_note.hide()
         layout.addLayout(head)
-        layout.addWidget(self.level_note)
         layout.addWidget(self.step_text)
         split = QSplitter(Qt.Orientation.Horizontal)
         self.graph = GraphView()
@@ -197,8 +192,8 @@ class StepperPanel(QWidget):
         if not st.neuron_available:
             return f"Layer level: {st.neuron_problem}."
         n = len(st.view.nodes)
-        return (f"Layer level: this network's neuron-level graph has {n} scalar nodes (above {AUTO_NEURON_NODES} "
-                "it opens only on request); choose Neurons to walk every one of them.")
+        return (f"Layer level: the neuron-level graph has {n} scalar nodes (above {AUTO_NEURON_NODES} "
+                "only on request: choose Neurons).")
 
     def _find(self) -> None:
         text = self.find.text()
@@ -252,6 +247,12 @@ class StepperPanel(QWidget):
         self.sample_error.setStyleSheet("color: #c0392b;")
         self.sample_error.setObjectName("sampleError")
         row.addWidget(self.sample_error, 1)
+        # Why the walk is at layer level sits in this row's free room, not a row of its own.
+        self.level_note = QLabel()
+        self.level_note.setObjectName("levelNote")
+        self.level_note.setWordWrap(True)
+        self.level_note.hide()
+        row.addWidget(self.level_note, 2)
         return row
 
     # -- the walk's source ----------------------------------------------------------------

@@ -50,7 +50,7 @@ def workspace_plan(name: str, width: int, height: int) -> WorkspacePlan:
         # canvas above it keeps a strip that still shows the network.
         return WorkspacePlan(frozenset({"stepper"}), "stepper", True,
                              right_width=side_width(width, 0.25),
-                             bottom_height=round(height * (0.78 if height < 1000 else 0.72)))
+                             bottom_height=round(height * (0.80 if height < 1000 else 0.72)))
     # The plots and the data (with its decision boundary) share a bottom row that runs the full
     # width and most of the height; the canvas and the training controls keep a band above.
     return WorkspacePlan(frozenset({"plots", "data", "training", "inspector"}), "training", True,

@@ -206,7 +206,7 @@ def test_layer_level_says_why(qtbot, make_window):
     assert panel.stepper.level == "layer"
     assert not panel.level_note.isHidden()
     n = len(panel.stepper.view.nodes)
-    assert f"neuron-level graph has {n} scalar nodes" in panel.level_note.text()
+    assert f"the neuron-level graph has {n} scalar nodes" in panel.level_note.text()
     qtbot.mouseClick(panel.level_neuron, Qt.MouseButton.LeftButton)
     assert panel.stepper.level == "neuron" and not panel.level_note.isVisible()
     qtbot.mouseClick(panel.level_layer, Qt.MouseButton.LeftButton)
