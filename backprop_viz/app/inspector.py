@@ -21,6 +21,7 @@ from ..session.edits import weight_key
 from .network_canvas import input_text
 from .document import Document
 from .editor import Editor
+from .setting_widgets import declared
 
 ERROR_STYLE = "color: #c0392b; font-size: 11px;"
 
@@ -55,7 +56,7 @@ class InspectorPanel(QWidget):
         self.l1 = self._spin(0, 10, 4, 0.001)
         self.l2 = self._spin(0, 10, 4, 0.001)
         self.seed = QSpinBox()
-        self.seed.setRange(0, 2 ** 31 - 1)
+        declared(self.seed, "seed")
         self.network_error = self._error_label()
         net_form.addRow("Loss", self.loss)
         net_form.addRow("L1 penalty λ", self.l1)
@@ -197,7 +198,7 @@ class InspectorPanel(QWidget):
     def _layer_rows(self, c: int) -> None:
         spec = self.doc.project.network_spec
         units = QSpinBox()
-        units.setRange(1, 4096)
+        declared(units, "layer.units")
         units.setObjectName("unitsSpin")
         units.setValue(spec["inputs"] if c == 0 else spec["layers"][c - 1]["units"])
         units.editingFinished.connect(lambda: self._layer_option(c, "units", units.value()))

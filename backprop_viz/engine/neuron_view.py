@@ -114,7 +114,7 @@ class NeuronView:
             for t in ev.terms:
                 local[(t.consumer, ev.node)] = t.local
         out = []
-        stack = [([nid], [])]
+        stack: list[tuple[list[int], list[float]]] = [([nid], [])]
         while stack:
             chain, locs = stack.pop()
             head = chain[-1]
@@ -169,7 +169,7 @@ def _forward_text(view: NeuronView, n: NNode, digits: int) -> str:
         name = n.formula
         if name == "softmax":
             return (f"{n.label} = softmax({', '.join(lab(i) for i in n.inputs)})"
-                    f" = softmax({', '.join(v(i) for i in n.inputs)})[{n.unit + 1}] = {fmt(n.value, digits)}")
+                    f" = softmax({', '.join(v(i) for i in n.inputs)})[{(n.unit or 0) + 1}] = {fmt(n.value, digits)}")
         return f"{n.label} = {name}({lab(n.inputs[0])}) = {name}({v(n.inputs[0])}) = {fmt(n.value, digits)}"
     if n.kind in ("residual", "total"):
         return (f"{n.label} = {' + '.join(lab(i) for i in n.inputs)} = "
@@ -186,7 +186,7 @@ def neuron_view(tr: Trace, max_nodes: int = MAX_NEURON_NODES) -> NeuronView:
         return _neuron_view(tr, max_nodes)
 
 
-def _neuron_view(tr: Trace, max_nodes: int) -> NeuronView:
+def _neuron_view(tr: Trace, max_nodes: int) -> NeuronView:  # noqa: C901 - one walk over the layers, kept whole
     net = tr.network
     spec = net.spec
     if tr.X.shape[0] != 1:
@@ -287,7 +287,7 @@ def _neuron_view(tr: Trace, max_nodes: int) -> NeuronView:
         for i in n.inputs:
             consumers.setdefault(i, []).append(n.id)
 
-    locals_ = _local_derivatives(nodes, tr, spec, loss_id)
+    locals_ = _local_derivatives(nodes, tr, spec)
     # Backward in reverse creation order (creation order is topological).
     nodes[root].grad = 1.0
     events = []
@@ -297,16 +297,17 @@ def _neuron_view(tr: Trace, max_nodes: int) -> NeuronView:
         if n.id == root:
             events.append(NBackward(root, 1.0, []))
             continue
-        terms = []
+        nterms: list[NTerm] = []
         for c in consumers.get(n.id, []):
-            if nodes[c].grad is None or (c, n.id) not in locals_:
+            upstream = nodes[c].grad
+            if upstream is None or (c, n.id) not in locals_:
                 continue
             loc = locals_[(c, n.id)]
-            terms.append(NTerm(c, nodes[c].grad, loc, nodes[c].grad * loc))
-        if not terms:
+            nterms.append(NTerm(c, upstream, loc, upstream * loc))
+        if not nterms:
             continue  # not on a path to the loss (e.g. softmax beside a logit loss)
-        n.grad = float(sum(t.product for t in terms))
-        events.append(NBackward(n.id, n.grad, terms))
+        n.grad = float(sum(t.product for t in nterms))
+        events.append(NBackward(n.id, n.grad, nterms))
 
     updates = []
     for n in nodes:
@@ -319,7 +320,7 @@ def _neuron_view(tr: Trace, max_nodes: int) -> NeuronView:
                       {n.label: n.id for n in nodes})
 
 
-def _local_derivatives(nodes, tr, spec, loss_id) -> dict[tuple[int, int], float]:
+def _local_derivatives(nodes, tr, spec) -> dict[tuple[int, int], float]:
     """∂consumer/∂input for every edge, as scalars."""
     out = {}
     loss_local = tr.node("loss.data")
