@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import budget
 from .formatting import fmt, fmt_signed_term
 from .ops import LOGIT_LOSSES
 from .trace import Trace
 
 # Beyond this the scalar picture is unreadable; the layer-level view serves.
-MAX_NEURON_NODES = 2000
+MAX_NEURON_NODES = budget.MAX_NEURON_NODES
 
 
 class NeuronViewUnavailable(ValueError):
@@ -79,6 +80,7 @@ class NeuronView:
     root: int
     consumers: dict[int, list[int]]
     by_label: dict[str, int]
+    _path_counts: dict[int, int] | None = field(default=None, repr=False, compare=False)
 
     def node(self, label: str) -> NNode:
         return self.nodes[self.by_label[label]]
@@ -130,10 +132,28 @@ class NeuronView:
                     stack.append((chain + [c], locs + [local[(c, head)]]))
         return out
 
+    def path_count(self, nid: int) -> int:
+        """How many paths lead from the loss down to ``nid`` (counted, not listed:
+        a deep network has more than can be written out)."""
+        if self._path_counts is None:
+            on_path = {(t.consumer, ev.node) for ev in self.backward for t in ev.terms}
+            counts: dict[int, int] = {self.root: 1}
+            for ev in self.backward:       # from the loss down: consumers come first
+                if ev.node != self.root:
+                    counts[ev.node] = sum(counts.get(c, 0) for c in self.consumers.get(ev.node, [])
+                                          if (c, ev.node) in on_path)
+            self._path_counts = counts
+        return self._path_counts.get(nid, 0)
+
     def chain_text(self, nid: int, digits: int = 9) -> str:
         """``∂E/∂W1 = ∂E/∂predicted · ∂predicted/∂s · ∂s/∂W1 = … = …``."""
         root = self.nodes[self.root].label
         target = self.nodes[nid]
+        count = self.path_count(nid)
+        if count > budget.MAX_CHAIN_PATHS:
+            return (f"∂{root}/∂{target.label} = the sum over {count:,} paths through the network "
+                    f"(more than {budget.MAX_CHAIN_PATHS} are not written out; the backward steps "
+                    f"give the same value) = {fmt(target.grad, digits)}")
         parts_sym, parts_num = [], []
         for ids, factors, _ in self.paths(nid):
             labels = [self.nodes[i].label for i in ids]
