@@ -70,7 +70,7 @@ def boolean(v, path: str) -> bool:
 
 def _show(v) -> str:
     """A short rendering of a bad value (a 5000-digit integer is not printed whole)."""
-    if is_whole(v) and abs(v) >= 10 ** 15:
+    if is_whole(v) and abs(v) >= 10 ** 40:
         return f"a {len(str(abs(v))) if abs(v) < 10 ** 4000 else 'many'}-digit whole number"
     try:
         text = repr(v)
