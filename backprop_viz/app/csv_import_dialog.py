@@ -73,6 +73,7 @@ class CsvImportDialog(QDialog):
         layout.addLayout(form)
         self.summary = QLabel()
         self.summary.setObjectName("importSummary")
+        self.summary.setWordWrap(True)
         self.error = QLabel()
         self.error.setObjectName("importError")
         self.error.setStyleSheet(ERROR_STYLE)

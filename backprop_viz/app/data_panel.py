@@ -28,6 +28,7 @@ from ..session import data as data_mod
 from . import dialogs, theme
 from .document import Document
 from .inspector import ERROR_STYLE
+from .setting_widgets import declared
 
 MAX_TABLE_ROWS = 500
 PICK_RADIUS_PX = 12
@@ -67,19 +68,19 @@ class DataPanel(QWidget):
         settings_layout.setContentsMargins(0, 0, 0, 0)
         form = QFormLayout()
         self.samples = QSpinBox()
-        self.samples.setRange(4, data_mod.MAX_SAMPLES)
+        declared(self.samples, "data.samples")
         self.noise = QDoubleSpinBox()
-        self.noise.setRange(0, 10)
+        declared(self.noise, "data.noise")
         self.noise.setSingleStep(0.05)
         self.validation = QDoubleSpinBox()
         self.validation.setRange(0, 0.9)
         self.validation.setSingleStep(0.05)
         self.seed = QSpinBox()
-        self.seed.setRange(0, 2 ** 31 - 1)
+        declared(self.seed, "seed")
         self.steps = QSpinBox()
         self.steps.setObjectName("sequenceSteps")
-        self.steps.setRange(1, 500)
         self.steps.setToolTip("Sequence length (for 'remember the first input': the steps to remember over)")
+        declared(self.steps, "data.steps")
         for w in (self.samples, self.noise, self.validation, self.seed, self.steps):
             w.editingFinished.connect(self._settings_changed)
         form.addRow("Samples", self.samples)

@@ -23,6 +23,7 @@ from .network_canvas import input_text
 from .optimizer_state_box import OptimizerStateBox
 from .document import Document
 from .editor import Editor
+from .setting_widgets import declared
 
 ERROR_STYLE = "color: #c0392b; font-size: 11px;"
 
@@ -59,7 +60,7 @@ class InspectorPanel(QWidget):
         self.l1 = self._spin(0, 10, 4, 0.001)
         self.l2 = self._spin(0, 10, 4, 0.001)
         self.seed = QSpinBox()
-        self.seed.setRange(0, 2 ** 31 - 1)
+        declared(self.seed, "seed")
         self.network_error = self._error_label()
         self.loss.setToolTip("The error E that backpropagation differentiates")
         self.l1.setToolTip("L1 penalty: λ·Σ|w| added to the loss, pulling weights to exactly zero")
@@ -218,7 +219,7 @@ class InspectorPanel(QWidget):
     def _layer_rows(self, c: int) -> None:
         spec = self.doc.project.network_spec
         units = QSpinBox()
-        units.setRange(1, 4096)
+        declared(units, "layer.units")
         units.setObjectName("unitsSpin")
         units.setToolTip("How many neurons (inputs, for the input column) this layer has")
         units.setValue(spec["inputs"] if c == 0 else spec["layers"][c - 1]["units"])

@@ -540,8 +540,8 @@ class MainWindow(QMainWindow):
     def _save_to(self, path: str) -> bool:
         try:
             self.doc.save_to(path)
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
             dialogs.error(self, "Save failed", f"{path} could not be saved: {reason}.\n\n"
                                                "Your work is still open and unsaved.")
             return False

@@ -32,6 +32,7 @@ class InstanceRecovery:
         self._claimed: tuple[Path, QLockFile | None] | None = None
         self._keep = False
         clean_stale_temp_files(self.folder)
+        self._clean_stale_locks()
 
     @staticmethod
     def _locker(path: Path) -> QLockFile:
@@ -55,6 +56,16 @@ class InstanceRecovery:
         if not self._keep:
             self.discard()
         self._lock.unlock()
+
+    def _clean_stale_locks(self) -> None:
+        """Locks of windows that died with nothing to recover (no file beside them)."""
+        for lock_path in self.folder.glob("recovery-*.lock"):
+            if lock_path.with_suffix(".json").exists() or lock_path == self.path.with_suffix(".lock"):
+                continue
+            lock = QLockFile(str(lock_path))
+            lock.setStaleLockTime(0)
+            if lock.tryLock(0):
+                lock.unlock()       # removes the file
 
     # -- files left by windows that died ------------------------------------------------
     def claim_orphan(self) -> Path | None:

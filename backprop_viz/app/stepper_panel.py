@@ -19,6 +19,7 @@ from .formula_panel import FormulaPanel
 from .graph_view import GraphView
 from .inspector import parse_number
 from .icons import icon
+from .setting_widgets import declared
 
 PHASE_NAMES = {FORWARD: "Forward pass", BACKWARD: "Backward pass", UPDATE: "Update",
                LOSS_AFTER: "After the update", "start": "Ready"}
@@ -148,9 +149,9 @@ class StepperPanel(QWidget):
         row.addWidget(self.level_layer)
         self.digits = QSpinBox()
         self.digits.setObjectName("digitsSpin")
-        self.digits.setRange(1, 17)
-        self.digits.setValue(self.doc.project.view.get("digits", 9))
         self.digits.setToolTip("Decimal places shown (the textbook example uses 9)")
+        declared(self.digits, "view.digits")
+        self.digits.setValue(self.doc.project.view.get("digits", 9))
         self.digits.valueChanged.connect(self._digits_changed)
         row.addWidget(QLabel("digits"))
         row.addWidget(self.digits)

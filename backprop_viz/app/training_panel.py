@@ -14,6 +14,7 @@ from ..engine.optimizers import DEFAULTS as OPTIMIZERS
 from ..engine.schedules import DEFAULTS as SCHEDULES
 from .document import Document
 from .inspector import ERROR_STYLE, parse_number
+from .setting_widgets import declared
 from .training_controller import RUNNING, TrainingController
 
 LIVE_KEYS = {"lr", "clip_grad_norm", "clip_grad_value"}
@@ -133,7 +134,7 @@ class TrainingPanel(QWidget):
         self.early.editingFinished.connect(self._set_early)
         self.form.addRow("Early stopping patience", self.early)
         self.seed = QSpinBox()
-        self.seed.setRange(0, 2 ** 31 - 1)
+        declared(self.seed, "seed")
         self.seed.setToolTip(SETTING_TIPS["seed"])
         self.seed.editingFinished.connect(lambda: self._set("seed", self.seed.value()))
         self.form.addRow("Shuffle seed", self.seed)

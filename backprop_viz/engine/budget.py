@@ -16,6 +16,7 @@ MAX_TIME_STEPS = 500             # time steps of a sequence
 MAX_CSV_BYTES = 50 * 1024 * 1024 # a CSV file to import or train on
 MAX_CSV_COLUMNS = 1000           # columns of a CSV file
 MAX_NEURON_NODES = 2000          # scalar nodes drawn in the neuron-level graph
+MAX_CHAIN_PATHS = 64             # chain-rule paths written out for one parameter
 # What the app writes must open again: compact JSON of the largest data set
 # and network allowed stays below this (about 25 bytes per number at worst).
 MAX_FILE_BYTES = 128 * 1024 * 1024

@@ -151,16 +151,18 @@ def csv_rows(tr: Trace, digits: int = 9, about: str | None = None) -> str:
         w.writerow(["loss_after", "E", repr(v.loss_after), "", "", "", "", ""])
         return buf.getvalue()
     names = {n.id: n.name for n in tr.nodes}
-    for ev in tr.forward:
-        w.writerow(["forward", names[ev.node], _arr(ev.value), "", "", "", "", ""])
-    for ev in tr.backward:
-        for t in ev.terms or [None]:
-            w.writerow(["backward", names[ev.node], _arr(ev.grad), "" if t is None else _arr(t.upstream),
-                        "" if t is None or t.local is None else _arr(t.local), "" if t is None else _arr(t.product),
-                        "" if t is None else f"from {names[t.consumer]}",
-                        "" if t is None else layer_rule_of(tr, t)])
-    for u in tr.updates:
-        w.writerow(["update", u.param, _arr(u.new), "", "", _arr(u.grad), "", ""])
+    for fev in tr.forward:
+        w.writerow(["forward", names[fev.node], _arr(fev.value), "", "", "", "", ""])
+    for bev in tr.backward:
+        terms: list = list(bev.terms) or [None]
+        for term in terms:
+            w.writerow(["backward", names[bev.node], _arr(bev.grad), "" if term is None else _arr(term.upstream),
+                        "" if term is None or term.local is None else _arr(term.local),
+                        "" if term is None else _arr(term.product),
+                        "" if term is None else f"from {names[term.consumer]}",
+                        "" if term is None else layer_rule_of(tr, term)])
+    for tu in tr.updates:
+        w.writerow(["update", tu.param, _arr(tu.new), "", "", _arr(tu.grad), "", ""])
     w.writerow(["loss_after", "loss", repr(tr.loss_after), "", "", "", "", ""])
     return buf.getvalue()
 

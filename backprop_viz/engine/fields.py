@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .budget import MAX_SAMPLES, MAX_TIME_STEPS, MAX_UNITS
 from .errors import SpecError
 
 
@@ -69,7 +70,7 @@ def boolean(v, path: str) -> bool:
 
 def _show(v) -> str:
     """A short rendering of a bad value (a 5000-digit integer is not printed whole)."""
-    if is_whole(v) and abs(v) >= 10 ** 15:
+    if is_whole(v) and abs(v) >= 10 ** 40:
         return f"a {len(str(abs(v))) if abs(v) < 10 ** 4000 else 'many'}-digit whole number"
     try:
         text = repr(v)
@@ -98,9 +99,9 @@ SEED_MAX = 2 ** 31 - 1
 
 SETTINGS = {
     "seed": Setting("int", 0, SEED_MAX, 0, "Random seed: the same seed gives the same run"),
-    "data.samples": Setting("int", 4, 100_000, 200, "How many samples the data set generates"),
+    "data.samples": Setting("int", 4, MAX_SAMPLES, 200, "How many samples the data set generates"),
     "data.noise": Setting("float", 0, 10, 0.1, "Standard deviation of the noise added to the samples"),
-    "data.steps": Setting("int", 1, 500, 10, "Time steps per sequence"),
-    "layer.units": Setting("int", 1, 4096, 4, "How many neurons the layer has"),
+    "data.steps": Setting("int", 1, MAX_TIME_STEPS, 10, "Time steps per sequence"),
+    "layer.units": Setting("int", 1, MAX_UNITS, 4, "How many neurons the layer has"),
     "view.digits": Setting("int", 1, 17, 9, "Decimal places shown"),
 }

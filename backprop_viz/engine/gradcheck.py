@@ -17,6 +17,7 @@ def _loss(net: Network, X, T, seed: int) -> float:
     # alone, so the loss is one deterministic function of the parameters.
     result = net.build(X, T, training=True, rng=np.random.default_rng(seed),
                        update_stats=False, checked=True, topo=False)
+    assert result.loss is not None      # targets given
     return float(result.loss.value)
 
 
@@ -71,7 +72,7 @@ def gradient_check(net: Network, X, T, eps: float = 1e-6, names=None, seed: int 
             numeric[i] = (up - down) / (2 * eps)
         a = analytic.reshape(-1)[:count]
         diff = np.linalg.norm(a - numeric)
-        scale = max(np.linalg.norm(a) + np.linalg.norm(numeric), SCALE_FLOOR)
+        scale = max(float(np.linalg.norm(a) + np.linalg.norm(numeric)), SCALE_FLOOR)
         report.append({"name": name, "analytic": a.copy(), "numeric": numeric,
                        "abs_error": float(np.max(np.abs(a - numeric))) if count else 0.0,
                        "rel_error": float(diff / scale)})

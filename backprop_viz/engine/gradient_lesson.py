@@ -59,7 +59,7 @@ def first_last_ratio(grad_norms: np.ndarray) -> np.ndarray:
 
 def mean_derivatives(activations, preacts) -> list[float | None]:
     """Mean |f′(z)| per layer over a batch's pre-activations (None where not measured)."""
-    out = []
+    out: list[float | None] = []
     for act, z in zip(activations, preacts):
         z = np.asarray(z, dtype=float)
         z = z[np.isfinite(z)]
@@ -107,7 +107,7 @@ def short_mechanism(activations) -> str:
     return mechanism(activations).split(": ")[0].split(". ")[0].rstrip(".") + "."
 
 
-def short_run(steps, ratios, n_layers: int) -> str:
+def short_run(_steps, ratios, n_layers: int) -> str:
     ok = np.isfinite(ratios)
     if not ok.any():
         return ""

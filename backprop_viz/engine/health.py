@@ -85,7 +85,7 @@ def layer_health(net, record: dict, last_pass=None) -> list[LayerHealth]:
 
 def time_gradient_norms(last_pass) -> list[list[float]]:
     """For each recurrent layer, ‖∂E/∂h_t‖ for t = 1…T (empty list for other layers)."""
-    out = []
+    out: list[list[float]] = []
     if last_pass is None:
         return out
     for nodes in last_pass.layers:

@@ -8,6 +8,8 @@ The textbook's single-neuron network keeps the textbook's names: W1, W2, b.
 
 from __future__ import annotations
 
+from typing import Any
+
 SYMBOLS = {"weight": "W", "weight_input": "Wx", "weight_hidden": "Wh", "bias": "b", "gamma": "γ",
            "beta": "β"}
 
@@ -29,7 +31,7 @@ def _parts(param: str) -> tuple[int, str]:
     return int(i), kind
 
 
-def tensor_name(spec: dict, param: str) -> str:
+def tensor_name(spec: Any, param: str) -> str:
     """``layers.0.weight`` → ``W1`` (``W`` in the textbook picture)."""
     i, kind = _parts(param)
     symbol = SYMBOLS.get(kind, kind)
@@ -38,7 +40,7 @@ def tensor_name(spec: dict, param: str) -> str:
     return f"{symbol}{i + 1}"
 
 
-def element_name(spec: dict, param: str, idx: tuple) -> str:
+def element_name(spec: Any, param: str, idx: tuple) -> str:
     """``("layers.1.weight", (2, 0))`` → ``W2[3,1]``; in the textbook picture ``W3`` and ``b``."""
     i, kind = _parts(param)
     idx = tuple(int(k) for k in idx)
@@ -56,7 +58,7 @@ def file_name(param: str, idx: tuple | None = None) -> str:
     return f"{param}[{','.join(str(int(k)) for k in idx)}]"
 
 
-def labelled(spec: dict, param: str, idx: tuple | None = None) -> str:
+def labelled(spec: Any, param: str, idx: tuple | None = None) -> str:
     """``W2[3,1] (layers.1.weight[2,0])``, or ``W2 (layers.1.weight)`` for a whole tensor."""
     shown = tensor_name(spec, param) if idx is None else element_name(spec, param, idx)
     return f"{shown} ({file_name(param, idx)})"

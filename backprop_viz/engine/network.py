@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -22,9 +23,20 @@ class Pass:
     loss: Node | None
     data_loss: Node | None
     params: dict[str, Node]
-    layers: list[dict[str, Node]]
+    layers: list[dict[str, Any]]     # a recurrent layer's entries are per-step lists
     input: Node
     target: Node | None
+
+    @property
+    def total(self) -> Node:
+        """The loss node, for a pass built with targets."""
+        assert self.loss is not None, "built without targets"
+        return self.loss
+
+    @property
+    def data_term(self) -> Node:
+        assert self.data_loss is not None, "built without targets"
+        return self.data_loss
 
     def first_nonfinite(self) -> tuple[str, Node] | None:
         """("forward" | "backward", node) of the first non-finite value or gradient."""
@@ -44,7 +56,8 @@ class Network:
         self.spec = spec
         self.dtype = DTYPES[spec.dtype]
         self.params: dict[str, np.ndarray] = {}
-        self.running: list[dict | None] = []
+        # Batch-norm running statistics {"mean", "var"} per layer, None for other layers.
+        self.running: list[Any] = []
         fan_in = spec.inputs
         for i, layer in enumerate(spec.layers):
             rng = np.random.default_rng([spec.seed, i])
@@ -350,7 +363,7 @@ class Network:
             order = [inp, *params.values()]
             for nodes in layers:
                 order.extend(n for key, n in nodes.items() if key not in ("input", "output"))
-            if loss is not None:
+            if loss is not None and target is not None:
                 order.append(target)
                 order.extend(terms)
                 if loss is not data_loss:
@@ -368,6 +381,7 @@ class Network:
         params = {name: keep(leaf(PARAM, value, name)) for name, value in self.params.items()}
         steps = X.shape[1]
         inp = keep(leaf(INPUT, X, "X"))
+        logits: Any
         xs = [keep(leaf(INPUT, X[:, t, :], f"X.t{t + 1}")) for t in range(steps)]
         seq = xs            # the current sequence of per-step nodes (or one node after a last read-out)
         layers = []
@@ -478,6 +492,7 @@ class Network:
     def loss(self, X, T) -> float:
         """Loss in prediction mode (validation), penalties included."""
         result = self.build(X, T, training=False)
+        assert result.loss is not None      # targets given
         return float(result.loss.value)
 
 

@@ -14,14 +14,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .naming import element_name
+from . import budget
 from .formatting import fmt, fmt_signed_term
 from .local_rules import (LocalRule, activation_rule, addition_rule, loss_rule, penalty_rule,
                           product_rule, softmax_rule)
 from .ops import LOGIT_LOSSES
+from .spec import NetworkSpec
 from .trace import Trace
+from .update_plan import ParamUpdate, UpdatePlan
 
 # Beyond this the scalar picture is unreadable; the layer-level view serves.
-MAX_NEURON_NODES = 2000
+MAX_NEURON_NODES = budget.MAX_NEURON_NODES
 
 
 class NeuronViewUnavailable(ValueError):
@@ -69,7 +72,7 @@ class NUpdate:
     grad: float
     lr: float
     new: float
-    detail: object = None    # the optimizer's update of this element (ParamUpdate), if any
+    detail: ParamUpdate | None = None    # the optimizer's update of this element, if any
 
 
 @dataclass
@@ -83,8 +86,8 @@ class NeuronView:
     root: int
     consumers: dict[int, list[int]]
     by_label: dict[str, int]
-    plan: object = None        # the trace's UpdatePlan, if any
-    spec: object = None        # the network spec: activations, loss and penalties for the rules
+    plan: UpdatePlan | None = None    # the trace's real optimizer step, if any
+    spec: NetworkSpec | None = None   # the network spec: activations, loss and penalties for the rules
 
     def local_rule(self, consumer: int, nid: int, digits: int = 9) -> LocalRule | None:
         """∂consumer/∂node as its rule and numbers (see :mod:`.local_rules`)."""
@@ -98,6 +101,7 @@ class NeuronView:
             if r is not None:
                 out.append(r.text(digits))
         return out
+    _path_counts: dict[int, int] | None = field(default=None, repr=False, compare=False)
 
     def node(self, label: str) -> NNode:
         return self.nodes[self.by_label[label]]
@@ -136,7 +140,7 @@ class NeuronView:
             for t in ev.terms:
                 local[(t.consumer, ev.node)] = t.local
         out = []
-        stack = [([nid], [])]
+        stack: list[tuple[list[int], list[float]]] = [([nid], [])]
         while stack:
             chain, locs = stack.pop()
             head = chain[-1]
@@ -152,10 +156,28 @@ class NeuronView:
                     stack.append((chain + [c], locs + [local[(c, head)]]))
         return out
 
+    def path_count(self, nid: int) -> int:
+        """How many paths lead from the loss down to ``nid`` (counted, not listed:
+        a deep network has more than can be written out)."""
+        if self._path_counts is None:
+            on_path = {(t.consumer, ev.node) for ev in self.backward for t in ev.terms}
+            counts: dict[int, int] = {self.root: 1}
+            for ev in self.backward:       # from the loss down: consumers come first
+                if ev.node != self.root:
+                    counts[ev.node] = sum(counts.get(c, 0) for c in self.consumers.get(ev.node, [])
+                                          if (c, ev.node) in on_path)
+            self._path_counts = counts
+        return self._path_counts.get(nid, 0)
+
     def chain_text(self, nid: int, digits: int = 9) -> str:
         """``∂E/∂W1 = ∂E/∂predicted · ∂predicted/∂s · ∂s/∂W1 = … = …``."""
         root = self.nodes[self.root].label
         target = self.nodes[nid]
+        count = self.path_count(nid)
+        if count > budget.MAX_CHAIN_PATHS:
+            return (f"∂{root}/∂{target.label} = the sum over {count:,} paths through the network "
+                    f"(more than {budget.MAX_CHAIN_PATHS} are not written out; the backward steps "
+                    f"give the same value) = {fmt(target.grad, digits)}")
         parts_sym, parts_num = [], []
         for ids, factors, _ in self.paths(nid):
             labels = [self.nodes[i].label for i in ids]
@@ -191,7 +213,7 @@ def _forward_text(view: NeuronView, n: NNode, digits: int) -> str:
         name = n.formula
         if name == "softmax":
             return (f"{n.label} = softmax({', '.join(lab(i) for i in n.inputs)})"
-                    f" = softmax({', '.join(v(i) for i in n.inputs)})[{n.unit + 1}] = {fmt(n.value, digits)}")
+                    f" = softmax({', '.join(v(i) for i in n.inputs)})[{(n.unit or 0) + 1}] = {fmt(n.value, digits)}")
         return f"{n.label} = {name}({lab(n.inputs[0])}) = {name}({v(n.inputs[0])}) = {fmt(n.value, digits)}"
     if n.kind in ("residual", "total"):
         return (f"{n.label} = {' + '.join(lab(i) for i in n.inputs)} = "
@@ -208,7 +230,7 @@ def neuron_view(tr: Trace, max_nodes: int = MAX_NEURON_NODES) -> NeuronView:
         return _neuron_view(tr, max_nodes)
 
 
-def _neuron_view(tr: Trace, max_nodes: int) -> NeuronView:
+def _neuron_view(tr: Trace, max_nodes: int) -> NeuronView:  # noqa: C901 - one walk over the layers, kept whole
     net = tr.network
     spec = net.spec
     if tr.X.shape[0] != 1:
@@ -309,7 +331,7 @@ def _neuron_view(tr: Trace, max_nodes: int) -> NeuronView:
         for i in n.inputs:
             consumers.setdefault(i, []).append(n.id)
 
-    locals_ = _local_derivatives(nodes, tr, spec, loss_id)
+    locals_ = _local_derivatives(nodes, tr, spec)
     # Backward in reverse creation order (creation order is topological).
     nodes[root].grad = 1.0
     events = []
@@ -319,16 +341,17 @@ def _neuron_view(tr: Trace, max_nodes: int) -> NeuronView:
         if n.id == root:
             events.append(NBackward(root, 1.0, []))
             continue
-        terms = []
+        nterms: list[NTerm] = []
         for c in consumers.get(n.id, []):
-            if nodes[c].grad is None or (c, n.id) not in locals_:
+            upstream = nodes[c].grad
+            if upstream is None or (c, n.id) not in locals_:
                 continue
             loc = locals_[(c, n.id)]
-            terms.append(NTerm(c, nodes[c].grad, loc, nodes[c].grad * loc))
-        if not terms:
+            nterms.append(NTerm(c, upstream, loc, upstream * loc))
+        if not nterms:
             continue  # not on a path to the loss (e.g. softmax beside a logit loss)
-        n.grad = float(sum(t.product for t in terms))
-        events.append(NBackward(n.id, n.grad, terms))
+        n.grad = float(sum(t.product for t in nterms))
+        events.append(NBackward(n.id, n.grad, nterms))
 
     updates = []
     for n in nodes:
@@ -356,6 +379,7 @@ def _rule(view: NeuronView, c: NNode, n: NNode, digits: int) -> LocalRule | None
         other = nodes[c.inputs[k + 1] if k % 2 == 0 else c.inputs[k - 1]]
         return product_rule(c.label, n.label, other.label, other.value, digits)
     if c.kind == "act":
+        assert c.layer is not None
         act = spec.layers[c.layer].activation
         if act.name == "softmax":
             same = n.unit == c.unit
@@ -378,7 +402,7 @@ def _rule(view: NeuronView, c: NNode, n: NNode, digits: int) -> LocalRule | None
     return None
 
 
-def _local_derivatives(nodes, tr, spec, loss_id) -> dict[tuple[int, int], float]:
+def _local_derivatives(nodes, tr, spec) -> dict[tuple[int, int], float]:
     """∂consumer/∂input for every edge, as scalars."""
     out = {}
     loss_local = tr.node("loss.data")

@@ -9,6 +9,8 @@ the upstream gradient (for ``A @ B``: ``∂/∂A`` is ``Bᵀ``).
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from .activations import Activation, log_softmax, sigmoid, softmax
@@ -281,7 +283,7 @@ def hinge(y: Node, t: Node, **kw) -> Node:
     return _loss_node("hinge", y, t, value, np.where(active, -t.value, 0) / margin.size, **kw)
 
 
-LOSSES = {
+LOSSES: dict[str, Callable[..., Node]] = {
     "half_squared_error": half_squared_error,
     "squared_error": squared_error,
     "mse": mse,

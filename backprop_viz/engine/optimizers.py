@@ -8,13 +8,14 @@ that results agree to rounding.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from .errors import SpecError
 from .fields import is_number
 
-DEFAULTS = {
+DEFAULTS: dict[str, dict[str, Any]] = {
     "sgd": {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0},
     "adam": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False},
     "adamw": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2, "amsgrad": False},

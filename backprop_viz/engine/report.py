@@ -59,13 +59,13 @@ def layer_report(tr: Trace, digits: int = 9) -> list[str]:
         args = ", ".join(name[i] for i in ev.inputs)
         lines.append(f"  {node.name} = {node.op}({args}) = {fmt_array(ev.value, digits)}")
     lines += ["", "Backward pass (upstream gradient × local derivative)"]
-    for ev in tr.backward:
-        node = tr.nodes[ev.node]
-        if not ev.terms:
+    for bev in tr.backward:
+        node = tr.nodes[bev.node]
+        if not bev.terms:
             lines.append(f"  ∂loss/∂{node.name} = 1")
             continue
-        lines.append(f"  ∂loss/∂{node.name} = {fmt_array(ev.grad, digits)}")
-        for t in ev.terms:
+        lines.append(f"  ∂loss/∂{node.name} = {fmt_array(bev.grad, digits)}")
+        for t in bev.terms:
             local = "—" if t.local is None else fmt_array(t.local, digits)
             lines.append(f"      from {name[t.consumer]}: upstream {fmt_array(t.upstream, digits)}"
                          f" · local {local} → {fmt_array(t.product, digits)}")

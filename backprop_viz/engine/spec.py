@@ -227,7 +227,7 @@ def parse_spec(d) -> NetworkSpec:
     if not isinstance(layers_raw, list) or not layers_raw:
         raise SpecError("layers", f"expected a non-empty list of layers, got {layers_raw!r}")
     _check_budget(inputs, layers_raw)
-    layers = []
+    layers: list[LayerSpec] = []
     fan_in = inputs
     for i, raw in enumerate(layers_raw):
         layer = parse_layer(raw, fan_in, f"layers[{i}]", i == len(layers_raw) - 1)

@@ -106,7 +106,8 @@ class Trace:
         return None
 
     def gradient(self, param: str) -> np.ndarray:
-        return self.node(param).grad
+        grad = self.node(param).grad
+        return grad if grad is not None else np.zeros_like(self.node(param).value)
 
 
 def trace(net: Network, X, T, lr: float = 0.01, rng=None, plan: UpdatePlan | None = None) -> Trace:
@@ -128,7 +129,7 @@ def _trace(net: Network, X, T, lr: float, rng, plan: UpdatePlan | None) -> Trace
 
     for n in order:
         n.grad = None
-    root = result.loss
+    root = result.total
     root.grad = np.ones_like(root.value)
     for node in reversed(order):
         g = node.grad
@@ -160,7 +161,7 @@ def _trace(net: Network, X, T, lr: float, rng, plan: UpdatePlan | None) -> Trace
             updates.append(Update(name, pnode.value.copy(), grad, lr, new))
             after.params[name][...] = new
     loss_after = float(after.build(X, T, training=True, update_stats=False, checked=True,
-                                   topo=False).loss.value)
+                                   topo=False).total.value)
     out = Trace(net, X, T, nodes, forward, backward, float(root.value), updates, lr, loss_after, plan=plan)
     out.by_name = {n.name: n.id for n in nodes}
     return out

@@ -8,13 +8,14 @@ node first went non-finite and the update is not applied.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from .errors import SpecError
 from .fields import SEED_MAX, _show, is_number, is_whole, whole
 from .graph import backward
-from .network import Network
+from .network import Network, Pass
 from .optimizers import make_optimizer
 from .schedules import parse_schedule, scheduled_lr
 
@@ -80,12 +81,12 @@ class Trainer:
         self.val_loss = None
         self._best = math.inf
         self._bad_epochs = 0
-        self.stopped = None          # reason training should stop, e.g. "early_stopping"
-        self.diverged = None         # first non-finite report
-        self.last_pass = None        # the graph of the last step, for inspection
-        self.last_batch = None       # (X, T) of the last step
-        self.last_rows = None        # rows of the training set in the last step's batch
-        self.last_update = None      # what the last applied update did (see update_plan)
+        self.stopped: str | None = None          # reason training should stop, e.g. "early_stopping"
+        self.diverged: dict | None = None        # first non-finite report
+        self.last_pass: Pass | None = None       # the graph of the last step, for inspection
+        self.last_batch: tuple | None = None     # (X, T) of the last step
+        self.last_rows: np.ndarray | None = None  # rows of the training set in the last step's batch
+        self.last_update: dict | None = None     # what the last applied update did (see update_plan)
         self._layer_weights = [net.params[n] for n in net.weight_names]
 
     # -- settings that may change between steps ------------------------------
@@ -160,15 +161,15 @@ class Trainer:
             result = net.build(X, T, training=True, rng=self.dropout_rng, checked=True, topo=False)
             backward(result.order)
         self.last_pass = result
-        loss = float(result.loss.value)
+        loss = float(result.total.value)
         grads = {}
         sq_total = 0.0
         for name, node in result.params.items():
             g = node.grad if node.grad is not None else np.zeros_like(node.value)
             grads[name] = g
             sq_total += float(np.vdot(g, g))
-        record = {"step": self.steps, "epoch": self.epoch, "loss": loss,
-                  "data_loss": float(result.data_loss.value), "lr": self.optimizer.lr,
+        record: dict[str, Any] = {"step": self.steps, "epoch": self.epoch, "loss": loss,
+                  "data_loss": float(result.data_term.value), "lr": self.optimizer.lr,
                   "nonfinite": None, "epoch_end": False, "val_loss": self.val_loss,
                   "clipped": False}
         if not (math.isfinite(loss) and math.isfinite(sq_total)):

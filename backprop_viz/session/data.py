@@ -201,7 +201,7 @@ def is_sequence(d: dict) -> bool:
     return d["kind"] == "builtin" and d["name"] in SEQUENCE_GENERATORS
 
 
-def task_of(d: dict, T=None) -> str:
+def task_of(d: dict) -> str:
     if d["kind"] == "builtin":
         return "classification" if d["name"] in CLASSIFICATION or d["name"] == "bit_parity" else "regression"
     if d["kind"] == "digits":

@@ -3,6 +3,8 @@ whether a saved window fits the screen it opens on. No Qt here, so it is tested 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dataclasses import dataclass
 
 BUILD, WALK, TRAIN = "build", "walk", "train"
@@ -117,7 +119,7 @@ def _overlap(a: Rect, b: Rect, pad: float) -> bool:
             and a[1] < b[1] + b[3] + pad and b[1] < a[1] + a[3] + pad)
 
 
-def place_labels(candidates: list[list[Rect]], obstacles: list[Rect] = (), pad: float = 1.0) -> list[int | None]:
+def place_labels(candidates: list[list[Rect]], obstacles: Sequence[Rect] = (), pad: float = 1.0) -> list[int | None]:
     """For each label, the index of the first of its candidate places that overlaps neither an
     obstacle nor a label already placed; None when every place is taken (the label is left out,
     its value stays in the tooltip). Labels are placed in the order given."""

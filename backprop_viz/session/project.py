@@ -9,7 +9,6 @@ as a project with default data and settings. Every problem raises
 from __future__ import annotations
 
 import copy
-import json
 import os
 
 import numpy as np

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import Network, NeuronViewUnavailable, neuron_view, trace
+from ..engine.neuron_view import NeuronView
 from ..engine.formatting import fmt, fmt_signed_term
 from ..engine.report import fmt_array, layer_rule_of
 
@@ -40,6 +41,8 @@ class Stepper:
             import copy
             rng = copy.deepcopy(plan.dropout_rng)
         self.trace = trace(net, X, T, lr=lr, rng=rng, plan=plan)
+        self.view: NeuronView | None
+        self.neuron_problem: str | None
         try:
             self.view = neuron_view(self.trace)
             self.neuron_problem = None
@@ -67,6 +70,7 @@ class Stepper:
 
     def _neuron_steps(self) -> list[Step]:
         v = self.view
+        assert v is not None
         steps = [Step(FORWARD, nid, i) for i, nid in enumerate(v.forward)]
         steps += [Step(BACKWARD, ev.node, i) for i, ev in enumerate(v.backward)]
         steps += [Step(UPDATE, u.node, i) for i, u in enumerate(v.updates)]
@@ -135,10 +139,14 @@ class Stepper:
             return
         self.position = self._equivalent(cur, level, target_steps)
 
-    def _tensor_name(self, level: str, node: int) -> str:
+    def _tensor_name(self, level: str, node: int | None) -> str:
+        assert node is not None
         if level == LAYER:
             return self.trace.nodes[node].name
-        return self.view.nodes[node].tensor[0]
+        assert self.view is not None
+        tensor = self.view.nodes[node].tensor
+        assert tensor is not None
+        return tensor[0]
 
     def _equivalent(self, cur: Step, level: str, target: list[Step]) -> int:
         old_level = LAYER if level == NEURON else NEURON
@@ -174,6 +182,7 @@ class Stepper:
     def _is_leaf(self, node: int) -> bool:
         if self.level == LAYER:
             return not self.trace.nodes[node].inputs
+        assert self.view is not None
         return not self.view.nodes[node].inputs
 
     # -- text -------------------------------------------------------------------------------------
@@ -187,7 +196,9 @@ class Stepper:
 
     def _describe_neuron(self, step: Step, digits: int) -> str:
         v = self.view
+        assert v is not None
         if step.phase == FORWARD:
+            assert step.node is not None
             return v.forward_text(step.node, digits)
         if step.phase == BACKWARD:
             ev = v.backward[step.index]
@@ -212,10 +223,10 @@ class Stepper:
         tr = self.trace
         names = {n.id: n.name for n in tr.nodes}
         if step.phase == FORWARD:
-            ev = tr.forward[step.index]
-            node = tr.nodes[ev.node]
-            args = ", ".join(names[i] for i in ev.inputs)
-            return f"{node.name} = {node.op}({args}) = {fmt_array(ev.value, digits)}"
+            fev = tr.forward[step.index]
+            node = tr.nodes[fev.node]
+            args = ", ".join(names[i] for i in fev.inputs)
+            return f"{node.name} = {node.op}({args}) = {fmt_array(fev.value, digits)}"
         if step.phase == BACKWARD:
             ev = tr.backward[step.index]
             node = tr.nodes[ev.node]

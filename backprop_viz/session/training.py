@@ -119,7 +119,7 @@ class TrainingSession:
                                clip_grad_value=t["clip_grad_value"], schedule=t["schedule"],
                                X_val=Xv, T_val=Tv, early_stopping=t["early_stopping"])
         self.history = History(len(self.net.spec.layers), capacity)
-        self.last_record = None
+        self.last_record: dict | None = None
         self._boundary_at = 0.0
         self._state_at = 0.0
         self._rate = 0.0
@@ -171,7 +171,7 @@ class TrainingSession:
     def run(self, control: Control, max_steps: int | None = None, max_rate: float = MAX_RATE_HZ):
         """Train until stopped, diverged or done; yield a Snapshot at most ``max_rate`` times a second."""
         period = 1.0 / max_rate
-        pending = []
+        pending: list[dict] = []
         last = time.perf_counter()
         done = 0
         self._rate_mark = (last, self.trainer.steps)

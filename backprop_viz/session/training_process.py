@@ -30,11 +30,13 @@ class Server:
         self.conn.send(msg)
 
     def state(self) -> m.State:
+        assert self.session is not None
         tr = self.session.trainer
         return m.State(self.session.net.to_dict(), tr.steps, tr.epoch, tr.diverged, tr.stopped)
 
     # -- while training runs: only what must take effect now -------------------------
     def poll_while_running(self) -> None:
+        assert self.control is not None
         while self.conn.poll(0):
             msg = self.conn.recv()
             if isinstance(msg, m.Ack):
@@ -53,6 +55,7 @@ class Server:
                 self.deferred.append(msg)
 
     def train(self) -> None:
+        assert self.session is not None
         self.control = Control(backpressure=True, hook=self.poll_while_running)
         gen = self.session.run(self.control)
         try:

@@ -190,3 +190,23 @@ def test_a_broken_recovery_file_is_removed_without_a_traceback(qtbot, make_windo
         assert not w.offer_recovery()
         assert not (data / "recovery-999999-1.json").exists()
         assert "recovery file" in w.statusBar().currentMessage()
+
+
+def test_locks_of_windows_that_died_with_nothing_to_recover_are_removed(qtbot, make_window, tmp_path):
+    data = Path(os.environ["BACKPROP_VIZ_DATA_DIR"])
+    root = Path(__file__).resolve().parents[2]
+    code = ("import os\n"
+            "from PySide6.QtWidgets import QApplication\n"
+            "app = QApplication([])\n"
+            "from backprop_viz.app.main_window import MainWindow\n"
+            "w = MainWindow()\n"
+            "print(w.recovery.path, flush=True)\n"
+            "os._exit(1)\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "BACKPROP_VIZ_DATA_DIR": str(data)}
+    res = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                         timeout=120)
+    dead_lock = Path(res.stdout.strip()).with_suffix(".lock")
+    assert dead_lock.exists()
+    w = make_window("xor")
+    assert not dead_lock.exists()
+    assert w.recovery.path.with_suffix(".lock").exists()

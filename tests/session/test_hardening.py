@@ -169,3 +169,19 @@ def test_saved_files_keep_arrays_compact(tmp_path):
     assert '\n "network": {' in text            # objects stay one key per line
     assert Project.load(f) == p
     assert read_json(f) == p.to_dict()
+
+
+def test_a_deep_network_at_neuron_level_counts_its_paths_instead_of_listing_them():
+    from backprop_viz.engine import trace
+    from backprop_viz.engine.neuron_view import neuron_view
+    from backprop_viz.engine.report import trace_report
+    net = Network.from_dict({"inputs": 2, "loss": "mse",
+                             "layers": [{"units": 3, "activation": "tanh"}] * 20 + [{"units": 1}]})
+    tr = trace(net, [[0.3, 0.3]], [[0.1]])
+    view = neuron_view(tr)
+    first = view.node("W1") if "W1" in view.by_label else view.nodes[[n.kind for n in view.nodes].index("weight")]
+    assert view.path_count(first.id) == 3 ** 19
+    assert f"the sum over {3 ** 19:,} paths" in view.chain_text(first.id)
+    last = [n for n in view.nodes if n.kind == "weight"][-1]
+    assert view.path_count(last.id) == 1 == len(view.paths(last.id))
+    assert "paths" in trace_report(tr, "neuron", 6)
