@@ -1,6 +1,6 @@
 """The README's screenshots: each workspace at 1280×800 and 1920×1080, into assets/screenshots/.
 
-    QT_QPA_PLATFORM=offscreen python scripts/workspace_screenshots.py [OUT_DIR]
+    QT_QPA_PLATFORM=offscreen python -m backprop_viz.app.readme_screenshots [OUT_DIR]
 """
 
 from __future__ import annotations
@@ -76,5 +76,5 @@ def main(out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "assets",
+    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "assets",
                                                                 "screenshots"))
