@@ -24,13 +24,15 @@ def output_proposal(task: str, n_out: int) -> str:
 
 
 class CsvImportDialog(QDialog):
-    def __init__(self, text: str, source: str, parent=None):
+    def __init__(self, text, source: str, parent=None):
+        """``text``: the CSV text, or what :func:`session.data.parse_csv` made of it."""
         super().__init__(parent)
         self.setWindowTitle(f"Import {source}")
         self.setObjectName("csvImportDialog")
         self.source = source
         self.result_data = None
-        self.header, self.matrix, note = data_mod.parse_csv(text, source)   # may raise SpecError
+        parsed = data_mod.parse_csv(text, source) if isinstance(text, str) else text  # may raise SpecError
+        self.header, self.matrix, note = parsed
         n_rows, n_cols = self.matrix.shape
         layout = QVBoxLayout(self)
         info = f"{source}: {n_rows} rows, {n_cols} columns" + (", header row detected" if self.header else "")

@@ -430,16 +430,21 @@ class DataPanel(QWidget):
         path = dialogs.open_path(self, "Import CSV", "", dialogs.CSV_FILTER)
         if not path:
             return False
-        from ..engine import budget
+        from .background import Cancelled, run_busy
+        name = os.path.basename(path)
         try:
-            budget.check_csv_size(os.path.getsize(path), path)
-            with open(path, encoding="utf-8-sig") as fh:
-                text = fh.read()
-        except (OSError, UnicodeDecodeError, SpecError) as exc:
+            # A large file takes seconds to read and parse: the window stays responsive.
+            parsed = run_busy(self, f"Reading {name}…", _read_and_parse_csv, path, name)
+        except Cancelled:
+            return False
+        except (OSError, UnicodeDecodeError) as exc:
             dialogs.error(self, "Cannot import", f"{path} could not be read:\n\n{exc}")
             return False
+        except SpecError as exc:
+            dialogs.error(self, "Cannot import", str(exc))
+            return False
         try:
-            d = dialogs.import_csv(self, text, os.path.basename(path))
+            d = dialogs.import_csv(self, parsed, name)
         except SpecError as exc:
             dialogs.error(self, "Cannot import", str(exc))
             return False
@@ -475,3 +480,12 @@ def _brushes():
         cmap = boundary_colormap()
         _BRUSHES.extend(pg.mkBrush(cmap.map(i / 255, mode="qcolor")) for i in range(256))
     return _BRUSHES
+
+
+def _read_and_parse_csv(path: str, name: str):
+    """(header, matrix, note) of a CSV file, checked against the size budget first."""
+    from ..engine import budget
+    budget.check_csv_size(os.path.getsize(path), path)
+    with open(path, encoding="utf-8-sig") as fh:
+        text = fh.read()
+    return data_mod.parse_csv(text, name)

@@ -62,8 +62,8 @@ def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
 CSV_FILTER = "CSV files (*.csv *.txt);;All files (*)"
 
 
-def import_csv(parent: QWidget, text: str, source: str) -> dict | None:
-    """The import dialog for CSV text already read; the data choice, or None if cancelled."""
+def import_csv(parent: QWidget, text, source: str) -> dict | None:
+    """The import dialog for CSV text already read (or parsed); the data choice, or None if cancelled."""
     _refuse_in_headless("Import CSV")
     from .csv_import_dialog import CsvImportDialog
     dialog = CsvImportDialog(text, source, parent)

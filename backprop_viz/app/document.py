@@ -128,8 +128,13 @@ class Document(QObject):
         return self._trace or None
 
     # -- files ---------------------------------------------------------------------
-    def save_to(self, path: str) -> None:
-        self.project.save(path)
+    def save_to(self, path: str, run=None) -> None:
+        """``run(fn, *args)`` may do the writing elsewhere (off the GUI thread)."""
+        project = self.project
+        if run is None:
+            project.save(path)
+        else:
+            run(project.save, path)
         self.path = path
         self.undo_stack.setClean()
         self.pathChanged.emit(path)

@@ -538,8 +538,11 @@ class MainWindow(QMainWindow):
         return self._save_to(path)
 
     def _save_to(self, path: str) -> bool:
+        from .background import run_busy
+        name = os.path.basename(path)
         try:
-            self.doc.save_to(path)
+            # A project with a large data set takes seconds to write: the window keeps painting.
+            self.doc.save_to(path, lambda fn, *a: run_busy(self, f"Saving {name}…", fn, *a, cancellable=False))
         except (OSError, ValueError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             dialogs.error(self, "Save failed", f"{path} could not be saved: {reason}.\n\n"
