@@ -140,6 +140,7 @@ class GraphView(QGraphicsView):
         return [(n.id, n.label, n.kind, list(n.inputs), "") for n in stepper.view.nodes]
 
     def _rebuild(self) -> None:
+        self._state_cache = None
         self._syncing = True
         scene = self.scene()
         scene.clear()
@@ -224,6 +225,10 @@ class GraphView(QGraphicsView):
             self._rebuild()
             return
         current = st.current.node if st.current else None
+        # A long unrolled walk has thousands of nodes: redraw only those whose state changed.
+        cache = getattr(self, "_state_cache", None)
+        if cache is None or cache.get("_for") != (id(st), st.level, self.digits, self.fold_weights):
+            cache = self._state_cache = {"_for": (id(st), st.level, self.digits, self.fold_weights)}
         for nid, item in self.items.items():
             members = self._groups.get(nid, [nid])
             states = [(m, *st.node_state(m)) for m in members]
@@ -236,16 +241,24 @@ class GraphView(QGraphicsView):
             if self.fold_weights and st.level != LAYER:
                 shown = nid            # a folded neuron shows its own sum, not its weights'
                 has_value, has_grad = st.node_state(nid)
+            key = (shown, has_value, has_grad, current in members, nid == self.selected, nid in self.path_nodes)
+            if cache.get(nid) == key and cache.get("_item", {}).get(nid) is item:
+                continue
+            cache[nid] = key
+            cache.setdefault("_item", {})[nid] = item
             value, grad = self._numbers(shown)
             mag = _magnitude(grad) if has_grad and grad is not None else None
             item.show_state(self._fmt(value) if has_value else None,
                             self._fmt(grad) if has_grad and grad is not None else None,
                             mag, current in members, nid == self.selected, nid in self.path_nodes)
-        for src, dst, line in self.edges:
-            on = (src, dst) in self.path_edges
-            pen = QPen(theme.HIGHLIGHT, 2.5) if on else QPen(theme.muted_color(), 1.0)
-            line.setPen(pen)
-            line.setZValue(1 if on else 0)
+        path_key = (frozenset(self.path_edges), len(self.edges))
+        if cache.get("_edges") != path_key:
+            cache["_edges"] = path_key
+            for src, dst, line in self.edges:
+                on = (src, dst) in self.path_edges
+                pen = QPen(theme.HIGHLIGHT, 2.5) if on else QPen(theme.muted_color(), 1.0)
+                line.setPen(pen)
+                line.setZValue(1 if on else 0)
         shown_current = next((n for n, g in self._groups.items() if current in g), current)
         if shown_current is not None and shown_current in self.items:
             self.ensureVisible(self.items[shown_current], 40, 40)

@@ -57,6 +57,15 @@ class Stepper:
         self.level = level
         self.position = -1   # nothing computed yet
         self._steps = {LAYER: self._layer_steps(), NEURON: self._neuron_steps() if self.view else []}
+        # Where each node is first computed, per level: a long unrolled walk asks this for
+        # thousands of nodes at every step.
+        self._first: dict[str, dict[tuple[str, int], int]] = {}
+        for lvl, steps in self._steps.items():
+            first: dict[tuple[str, int], int] = {}
+            for i, st in enumerate(steps):
+                if st.node is not None:
+                    first.setdefault((st.phase, st.node), i)
+            self._first[lvl] = first
 
     # -- the walk -------------------------------------------------------------------------
     def _layer_steps(self) -> list[Step]:
@@ -172,9 +181,10 @@ class Stepper:
     # -- what is computed --------------------------------------------------------------------
     def node_state(self, node: int) -> tuple[bool, bool]:
         """(value shown, gradient shown) for a node at the current level."""
-        steps = self.steps[:self.position + 1]
-        value = any(s.phase == FORWARD and s.node == node for s in steps)
-        grad = any(s.phase == BACKWARD and s.node == node for s in steps)
+        first = self._first[self.level]
+        never = len(self.steps)
+        value = first.get((FORWARD, node), never) <= self.position
+        grad = first.get((BACKWARD, node), never) <= self.position
         if not value:
             value = self._is_leaf(node)
         return value, grad
