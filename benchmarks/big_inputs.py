@@ -82,6 +82,24 @@ def main() -> None:
         row("save it (compact arrays)", f"{size / 1e6:.0f} MB of {budget.MAX_FILE_BYTES / 1e6:.0f} MB allowed",
             seconds, peak)
         row("open it again", *measured(lambda: f"{len(Project.load(path).data['X']):,} samples"))
+    long_walk()
+
+
+def long_walk() -> None:
+    """The stepper on a recurrent network unrolled over the most time steps allowed."""
+    from backprop_viz.session.stepper import Stepper
+    from backprop_viz.session.templates import open_template
+    p = open_template("remember_20")
+    p = p.with_data({**p.data, "steps": budget.MAX_TIME_STEPS})
+    X, T, _, _ = p.arrays()
+    st, seconds, peak = measured(lambda: Stepper(p.network(), X[:1], T[:1], level="layer"))
+    row(f"layer-level walk of a recurrent net over {budget.MAX_TIME_STEPS} steps", f"{len(st.steps):,} steps",
+        seconds, peak)
+    st.run_to_end_of_backward()
+    started = time.perf_counter()
+    states = [st.node_state(n) for n in range(len(st.trace.nodes))]
+    row("  what every node shows at the end of its backward pass", f"{len(states):,} nodes",
+        time.perf_counter() - started, 0)
 
 
 if __name__ == "__main__":
