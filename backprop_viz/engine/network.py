@@ -464,7 +464,14 @@ class Network:
         X = self.check_inputs(X)
         if self.recurrent:
             return self._build_sequence(X, None, training=False, topo=False).output.value
-        h = X
+        return self.layer_outputs(X)[-1]
+
+    def layer_outputs(self, X) -> list[np.ndarray]:
+        """Every dense layer's output in prediction mode, first to last."""
+        if self.recurrent:
+            raise ValueError("a recurrent network has no single output per layer")
+        X = self.check_inputs(X)
+        out, h = [], X
         for i, layer in enumerate(self.spec.layers):
             p = f"layers.{i}"
             z = h @ self.params[f"{p}.weight"]
@@ -479,7 +486,8 @@ class Network:
                 z = z * self.params[f"{p}.gamma"] + self.params[f"{p}.beta"]
             a = layer.activation.forward(z)
             h = a + h if layer.residual else a
-        return h
+            out.append(h)
+        return out
 
     def loss_and_gradients(self, X, T, rng=None, *, update_stats=True):
         """(loss, {name: gradient}) in training mode, the loss including penalties."""

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _settle(qtbot):
-    qtbot.wait(1)       # one event-loop turn: the deferred deletions run
+    # One event-loop turn, then the deferred deletions.
+    QCoreApplication.processEvents()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
 
@@ -58,9 +59,13 @@ def _start_app(tmp_path, *args):
     deadline = time.monotonic() + 120
     # The window holds its instance lock once it is up.
     while not list(data.glob("recovery-*.lock")):
-        assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.05)
+        try:
+            # Waits on the process itself: it must not end before its lock appears.
+            proc.wait(timeout=0.05)
+        except subprocess.TimeoutExpired:
+            continue
+        raise AssertionError(proc.communicate())
     return proc, data
 
 
