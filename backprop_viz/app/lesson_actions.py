@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu
 
 from ..engine import SpecError
-from ..session.lessons import Lesson, lessons_dir, place_walk
+from ..session.lessons import Lesson, hidden_units, latest_metrics, lessons_dir, place_walk
 from ..session.project import Project
 from . import dialogs
 from .lesson_panel import LessonPanel
@@ -51,10 +51,16 @@ class LessonActions:
         self.panel.setWindowFlag(Qt.WindowType.Tool, True)
         self.panel.setWindowTitle(f"Lesson — {lesson.title}")
         self.panel.step_changed.connect(self._follow)
+        self.w.training.snapshot.connect(self._metrics)
         self.panel.resize(440, 620)
         self.panel.show()
         self._follow(0)
         return True
+
+    def _metrics(self, _snap=None) -> None:
+        if self.panel is not None and self.w.training.history is not None:
+            self.panel.show_metrics(latest_metrics(self.w.training.history),
+                                    hidden_units(self.w.doc.project.network_spec))
 
     def _follow(self, i: int) -> None:
         """The step's setup applied to the window: its template or settings (one undoable edit),
@@ -68,6 +74,7 @@ class LessonActions:
             wanted = {**p.training, **setup["training"]}
             if wanted != p.training:
                 doc.apply(Project(p.network_spec, p.data, wanted, p.view), "Lesson step settings")
+        self._metrics()
         where = setup.get("walk")
         sp = self.w.stepper_panel
         st = sp.current_stepper()

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QTex
                                QWidget)
 
 from ..engine import SpecError
-from ..session.lessons import Lesson, check_predict, lesson_stepper, place_walk
+from ..session.lessons import Lesson, check_predict, check_reach, lesson_stepper, place_walk
 
 PROMPTS = {"value": "Your value:", "gradient": "Your gradient:", "updated": "New value:",
            "update_sign": "up or down:", "loss": "Your loss:", "loss_after": "Loss after:"}
@@ -102,7 +102,9 @@ class LessonPanel(QWidget):
                 self.hint.setText(f"Hint: {predict['hint']}")
         elif step.get("check", {}).get("kind") in ("reach", "find"):
             c = step["check"]
-            self.hint.setText(c.get("hint", ""))
+            self.hint.setText(f"Hint: {c['hint']}" if c.get("hint") else "")
+            if c["kind"] == "reach":
+                self.show_metrics({}, None)
         self.step_changed.emit(i)
 
     def check(self) -> bool:
@@ -114,4 +116,17 @@ class LessonPanel(QWidget):
         text = fb.message if not fb.working else f"{fb.message}\n{fb.working}"
         self.feedback.setText(text)
         self.feedback.setStyleSheet("color: #1b6e20;" if fb.correct else "color: #a3201a;")
+        return fb.correct
+
+    def show_metrics(self, metrics: dict, hidden: int | None) -> bool:
+        """A reach check against the run's latest metrics; the app calls this as training reports."""
+        check = self.step.get("check")
+        if not check or check["kind"] != "reach":
+            return False
+        fb = check_reach(check, metrics, hidden)
+        if fb.correct:
+            self.answers[self.index] = ("reached", True)
+        reached = self.answers.get(self.index, ("", False))[1]
+        self.feedback.setText(fb.message if fb.correct or not reached else f"Reached earlier. Now: {fb.message}")
+        self.feedback.setStyleSheet("color: #1b6e20;" if fb.correct or reached else "")
         return fb.correct

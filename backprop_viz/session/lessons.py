@@ -283,11 +283,11 @@ def check_reach(check: dict, metrics: dict, hidden_units: int | None = None) -> 
     met = v <= check["value"] if check["op"] == "<=" else v >= check["value"]
     limit = check.get("max_hidden_units")
     if met and limit is not None and hidden_units is not None and hidden_units > limit:
-        return Feedback(False, f"{fmt(v, 4)} meets {goal}, but with {hidden_units} hidden neurons; at most {limit}.",
+        return Feedback(False, f"{v:.4g} meets {goal}, but with {hidden_units} hidden neurons; at most {limit}.",
                         "", goal)
     if met:
-        return Feedback(True, f"Reached: {check['metric'].replace('_', ' ')} = {fmt(v, 4)} ({goal}).", "", goal)
-    return Feedback(False, f"Not yet: {check['metric'].replace('_', ' ')} = {fmt(v, 4)}; goal {goal}.", "", goal)
+        return Feedback(True, f"Reached: {check['metric'].replace('_', ' ')} = {v:.4g} ({goal}).", "", goal)
+    return Feedback(False, f"Not yet: {check['metric'].replace('_', ' ')} = {v:.4g}; goal {goal}.", "", goal)
 
 
 def _element(stepper: Stepper, t: Target) -> tuple:
@@ -296,6 +296,27 @@ def _element(stepper: Stepper, t: Target) -> tuple:
         name, index = stepper.view.nodes[t.node].tensor
         return name, tuple(index)
     return stepper.trace.nodes[t.node].name, tuple(t.index)
+
+
+def latest_metrics(history) -> dict:
+    """The newest value of every reach metric in a training History (absent ones left out)."""
+    out = {}
+    _, loss = history.loss()
+    if len(loss) and math.isfinite(loss[-1]):
+        out["loss"] = float(loss[-1])
+    _, val = history.val_loss()
+    if len(val):
+        out["val_loss"] = float(val[-1])
+    _, acc, val_acc = history.accuracy()
+    for key, col in (("accuracy", acc), ("val_accuracy", val_acc)):
+        finite = col[np.isfinite(col)]
+        if len(finite):
+            out[key] = float(finite[-1])
+    return out
+
+
+def hidden_units(network_spec: dict) -> int:
+    return sum(int(layer["units"]) for layer in network_spec["layers"][:-1])
 
 
 def check_find(check: dict, stepper: Stepper, selected: str) -> Feedback:

@@ -12,6 +12,17 @@ ANSWERS = {("value", "s"): "1.94", ("value", "predicted"): "0.874352143", ("loss
            ("loss_after", None): "0.356370591"}
 
 
+def test_reach_feedback_from_metrics(qtbot):
+    panel = make(qtbot)
+    panel.show_step(len(panel.lesson.steps) - 1)
+    assert panel.show_metrics({}, 0) is False
+    assert "train first" in panel.feedback.text()
+    assert panel.show_metrics({"loss": 0.2}, 0) is False
+    assert panel.feedback.text().startswith("Not yet: loss = 0.2")
+    assert panel.show_metrics({"loss": 0.009}, 0) is True
+    assert panel.feedback.text().startswith("Reached: loss = 0.009")
+
+
 def make(qtbot):
     panel = LessonPanel(Lesson.load(lessons_dir() / "worked_example.json"))
     qtbot.addWidget(panel)
@@ -84,6 +95,12 @@ def test_open_a_built_in_lesson_from_the_file_menu(qtbot, make_window):
     while panel.next_button.isEnabled():
         qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
     assert w.doc.project.training["optimizer"]["lr"] == 0.5
+    assert panel.feedback.text().startswith("Not yet") or "train first" in panel.feedback.text()
+    # Training to the goal: the panel says so as soon as the run's loss reaches it.
+    with qtbot.waitSignal(w.training.snapshot, timeout=20000):
+        qtbot.mouseClick(w.training_panel.train_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.feedback.text().startswith("Reached: loss = "), timeout=60000)
+    w.training.pause()
 
 
 def test_a_bad_lesson_file_is_refused_with_its_field(qtbot, make_window, answers, tmp_path):

@@ -154,3 +154,29 @@ def test_bad_file_names_the_file_and_field(tmp_path):
     (tmp_path / "broken.json").write_text("{", encoding="utf-8")
     with pytest.raises(SpecError):
         Lesson.load(tmp_path / "broken.json")
+
+
+def test_vanishing_gradients_lesson_asks_for_the_weights_it_means():
+    import numpy as np
+    lesson = builtin_lessons()["vanishing_gradients"]
+    find = next(s["check"] for s in lesson.steps if s.get("check", {}).get("kind") == "find")
+    st = lesson_stepper(lesson.project_at(1))
+    grads = {n.name: np.abs(n.grad) for n in st.trace.nodes if n.name.endswith(".weight")}
+    name = max(grads, key=lambda k: grads[k].max())
+    index = np.unravel_index(grads[name].argmax(), grads[name].shape)
+    assert check_find(find, st, f"{name}[{','.join(str(int(i)) for i in index)}]").correct
+    first = grads["layers.0.weight"]
+    predict = next(s["check"] for s in lesson.steps if s.get("check", {}).get("kind") == "predict")
+    assert predict["of"] == "layers.0.weight[%d,%d]" % np.unravel_index(first.argmax(), first.shape)
+    assert first.max() < grads[name].max() * 1e-6          # what the lesson is about
+    # The fix step changes the network to the ReLU one.
+    fix = len(lesson.steps) - 1
+    assert all(l["activation"] == "relu" for l in lesson.project_at(fix).network_spec["layers"][:-1])
+
+
+def test_first_network_lesson_limits_hidden_units():
+    lesson = builtin_lessons()["first_network"]
+    goal = lesson.steps[1]["check"]
+    assert goal["max_hidden_units"] == 4
+    assert check_reach(goal, {"val_accuracy": 1.0}, hidden_units=4).correct
+    assert not check_reach(goal, {"val_accuracy": 1.0}, hidden_units=16).correct
