@@ -11,6 +11,7 @@ from ..session.exports import heatmap_csv, history_csv, run_json
 from ..session.torch_script import SCRIPT, write_torch_export
 from . import dialogs
 from .exporters import export_plot, export_scene, export_step_sequence, export_text
+from .walk_animation import export_walk_gif
 
 FILTERS = {
     "plot": "PNG image (*.png);;SVG drawing (*.svg);;CSV data (*.csv)",
@@ -18,6 +19,7 @@ FILTERS = {
     "derivation": "Markdown (*.md);;LaTeX fragment (*.tex);;CSV (*.csv)",
     "history": "CSV (*.csv);;JSON with everything to reproduce the run (*.json)",
     "torch": "Python script (*.py)",
+    "gif": "Animated GIF (*.gif)",
 }
 
 
@@ -45,6 +47,7 @@ class ExportActions:
         m.addAction("Derivation of the traced sample (Markdown, LaTeX, CSV)…", self.derivation)
         m.addAction("Training history (CSV, JSON)…", self.history)
         m.addAction("Step-through as numbered PNGs…", self.step_sequence)
+        m.addAction("Walk as animated GIF…", self.walk_gif)
         m.addSeparator()
         m.addAction("Network file…", self.w.export_network)
         m.addAction("PyTorch training script…", self.torch)
@@ -170,4 +173,39 @@ class ExportActions:
         finally:
             dialog.close()
         self.w.statusBar().showMessage(f"Wrote {len(paths)} images to {folder}", 5000)
+        return True
+
+    def walk_gif(self, path=None) -> bool:
+        """The walk, one captioned frame per step, as an animated GIF; the captions are kept
+        in ``last_gif_captions`` for whoever wants to check them."""
+        panel = self.w.stepper_panel
+        if panel.current_stepper() is None:
+            dialogs.error(self.w, "Nothing to export", "The walk could not be made for the current "
+                          f"project: {panel.sample_error.text() or 'see the stepper'}")
+            return False
+        path = path or self._path("Export the walk as an animated GIF", "gif", "walk.gif")
+        if not path:
+            return False
+        path = self._ext(path, ("gif",), "gif")
+        total = len(panel.stepper.steps) + 1
+        dialog = QProgressDialog("Drawing the walk's frames…", "Cancel", 0, total, self.w)
+        dialog.setMinimumDuration(400)
+
+        def progress(done, total):
+            dialog.setValue(done)
+            QApplication.processEvents()    # the window stays responsive between frames
+            return not dialog.wasCanceled()
+        digits = self.w.doc.project.view.get("digits", 9)
+        try:
+            captions = export_walk_gif(panel, path, digits=digits, progress=progress)
+        except (OSError, ValueError) as exc:
+            dialogs.error(self.w, "Export failed", f"{path} could not be written: {getattr(exc, 'strerror', None) or exc}")
+            return False
+        finally:
+            dialog.close()
+        if not captions:
+            self.w.statusBar().showMessage("Animated GIF cancelled; nothing written", 5000)
+            return False
+        self.last_gif_captions = captions
+        self.w.statusBar().showMessage(f"Exported {path} ({len(captions)} frames)", 5000)
         return True

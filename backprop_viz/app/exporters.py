@@ -113,6 +113,17 @@ def _plot_svg(plot_item, tmp: str) -> bool:
     return ended and os.path.getsize(tmp) > 0
 
 
+def render_scene(scene, rect: QRectF, scale: float, background: QColor) -> QImage | None:
+    """The part ``rect`` of a scene as an image ``scale`` times its size; None when Qt could not paint."""
+    image = QImage(QSize(int(rect.width() * scale), int(rect.height() * scale)), QImage.Format.Format_ARGB32)
+    image.fill(background)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    scene.render(painter, QRectF(0, 0, image.width(), image.height()), rect)
+    return image if painter.end() else None
+
+
 def export_scene(scene, path: str, scale: float = 2.0, background=None, rect=None) -> None:
     """A QGraphicsScene (network drawing, computational graph) as PNG or SVG."""
     rect = rect or scene.itemsBoundingRect().marginsAdded(QMarginsF(20, 20, 20, 20))
@@ -120,16 +131,8 @@ def export_scene(scene, path: str, scale: float = 2.0, background=None, rect=Non
     bg = background or QColor("white")
     if kind == "png":
         def write(tmp):
-            image = QImage(QSize(int(rect.width() * scale), int(rect.height() * scale)),
-                           QImage.Format.Format_ARGB32)
-            image.fill(bg)
-            painter = QPainter(image)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-            scene.render(painter, QRectF(0, 0, image.width(), image.height()), rect)
-            if not painter.end():
-                return False
-            return _save_png(image, tmp)
+            image = render_scene(scene, rect, scale, bg)
+            return image is not None and _save_png(image, tmp)
         write_atomic(path, write)
     elif kind == "svg":
         def write(tmp):

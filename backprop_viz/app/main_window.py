@@ -31,6 +31,7 @@ from .training_controller import DIVERGED, RUNNING, TrainingController
 from .training_panel import TrainingPanel
 from .legend_overlay import CANVAS_LEGEND, GRAPH_LEGEND, LegendOverlay
 from .help_panel import ABOUT, GETTING_STARTED, LEGEND, SHORTCUTS, WELCOME, HelpPanel
+from .lesson_actions import LessonActions
 from .panel_docks import PanelDocks
 from .recent_files import RecentFiles
 from .recovery import Recovery
@@ -406,6 +407,8 @@ class MainWindow(QMainWindow):
         self.exports = ExportActions(self)
         self.export_menu = self.exports.build_menu(m)
         self.act_import_weights = m.addAction("&Import weights…", self.import_weights)
+        self.lessons = LessonActions(self)
+        self.lessons.build_menu(m)
         m.addSeparator()
         m.addAction(self.act_quit)
         e = bar.addMenu("&Edit")
