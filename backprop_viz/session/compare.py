@@ -192,6 +192,7 @@ class Run:
     changes: tuple
     project: Project
     records: list = field(default_factory=list)
+    net: object = None     # the trained network, once trained
 
     @property
     def settings(self) -> dict:
@@ -212,6 +213,7 @@ def make_runs(project: Project, axes: list[tuple[str, list[Change]]]) -> list[Ru
 def train(run: Run, steps: int, on_step=None) -> str:
     """Train ``run`` for ``steps`` updates as the app would; "done", "diverged" or the stop reason."""
     session = TrainingSession(run.project)
+    run.net = session.net
     for _ in range(steps):
         rec = session.step()
         run.records.append(rec)
