@@ -76,6 +76,8 @@ def test_init_preset_on_a_deep_network(tmp_path, capsys):
                  "--out", str(out), "--quiet"]) == 0
     header = next(csv.reader(open(out / "grad_ratio.csv")))
     assert header[1:] == ["zeros", "small normal", "xavier uniform", "he normal"]
+    # Zero first-layer gradients cannot go on a log axis: the run stays in the legend, marked.
+    assert "zeros (no positive values: not drawn)" in (out / "grad_ratio.svg").read_text()
 
 
 @pytest.mark.parametrize("args, words", [

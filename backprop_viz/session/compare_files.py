@@ -55,6 +55,9 @@ def _figure(runs, steps, columns, title, ylabel, log_y):
     for i, (run, col) in enumerate(zip(runs, columns)):
         pts = [(s, v) for s, v in zip(steps, col) if v is not None and (v > 0 or not log_y)]
         if not pts:
+            # Kept in the legend, so a run never silently goes missing (zero gradients on a log axis).
+            ax.plot([], [], color=COLOURS[i % len(COLOURS)], label=f"{run.name} (no {'positive' if log_y else 'finite'} "
+                    "values: not drawn)")
             continue
         xs, ys = zip(*pts)
         ax.plot(xs, ys, color=COLOURS[i % len(COLOURS)], linewidth=1.6, label=run.name,
@@ -73,6 +76,8 @@ def _figure(runs, steps, columns, title, ylabel, log_y):
     ax.grid(True, alpha=0.3)
     if drawn:
         ax.legend(loc="best", fontsize=9)
+    elif runs:
+        ax.legend(loc="upper right", fontsize=9)
     else:
         ax.text(0.5, 0.5, "no finite values to draw", ha="center", va="center", transform=ax.transAxes)
     fig.tight_layout()
