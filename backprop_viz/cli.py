@@ -129,9 +129,11 @@ def cmd_compare(args) -> int:
     for run in runs:
         ended = compare.train(run, args.steps)
         if show:
-            last = run.records[-1]["loss"] if run.records else math.nan
-            note = "" if ended == "done" else f" ({ended})"
-            print(f"{run.name}: {len(run.records)} updates, final loss {last:.6g}{note}")
+            s = compare.summary(run)
+            final = "n/a" if s["final_loss"] is None else f"{s['final_loss']:.6g}"
+            note = {"done": "", "diverged": f"; went non-finite at update {run.records[-1]['step']}, "
+                                            "not applied"}.get(ended, f"; {ended}")
+            print(f"{run.name}: final loss {final}{note}")
     written = write_all(runs, args.out, args.target_loss)
     print(f"compared {len(runs)} runs; wrote {', '.join(os.path.basename(p) for p in written)} to {args.out}")
     return 0

@@ -237,11 +237,13 @@ def summary(run: Run, target_loss: float | None = None) -> dict:
     vals = _finite(r.get("val_loss") for r in recs)
     acc = [r["accuracy"] for r in recs if r.get("accuracy") is not None]
     vacc = [r["val_accuracy"] for r in recs if r.get("val_accuracy") is not None]
+    diverged = bool(recs and recs[-1]["nonfinite"])
     reached = None
     if target_loss is not None:
         reached = next((r["step"] for r in recs if math.isfinite(r["loss"]) and r["loss"] <= target_loss), None)
     return {"run": run.name, **{k: run.settings.get(k, "") for k in KEYS if k in run.settings},
-            "updates": len(recs), "diverged": bool(recs and recs[-1]["nonfinite"]),
+            # A non-finite update is recorded but never applied.
+            "updates": len(recs) - diverged, "diverged": diverged,
             "final_loss": losses[-1] if losses else None, "best_loss": min(losses) if losses else None,
             "final_val_loss": vals[-1] if vals else None, "best_val_loss": min(vals) if vals else None,
             "accuracy": acc[-1] if acc else None, "val_accuracy": vacc[-1] if vacc else None,

@@ -23,12 +23,10 @@ SUMMARY_COLUMNS = ("final_loss", "best_loss", "final_val_loss", "best_val_loss",
 
 def series(runs: list[Run], value) -> tuple[list[int], list[list]]:
     """(updates, one column per run) with None where a run has no value (stopped early)."""
-    steps = sorted({r["step"] for run in runs for r in run.records})
-    columns = []
-    for run in runs:
-        by_step = {r["step"]: value(r) for r in run.records}
-        columns.append([by_step.get(s) for s in steps])
-    return steps, columns
+    # Only updates where some run has a value: validation and accuracy come at epoch ends.
+    by_run = [{r["step"]: value(r) for r in run.records} for run in runs]
+    steps = sorted({s for values in by_run for s, v in values.items() if v is not None})
+    return steps, [[values.get(s) for s in steps] for values in by_run]
 
 
 def _csv_text(runs, steps, columns) -> str:
@@ -43,6 +41,11 @@ def _csv_text(runs, steps, columns) -> str:
 def _loss(rec):
     v = rec["loss"]
     return v if math.isfinite(v) else None
+
+
+def _val_loss(rec):
+    v = rec.get("val_loss")
+    return v if v is not None and math.isfinite(v) else None
 
 
 def _figure(runs, steps, columns, title, ylabel, log_y):
@@ -146,6 +149,11 @@ def write_all(runs: list[Run], out: str, target_loss: float | None = None) -> li
         written.append(path)
 
     plots = [("loss", _loss, "Training loss", "loss", True)]
+    if any(r.get("val_loss") is not None for run in runs for r in run.records):
+        plots.append(("val_loss", _val_loss, "Validation loss", "loss", True))
+    if any(r.get("accuracy") is not None for run in runs for r in run.records):
+        plots.append(("accuracy", lambda r: r.get("accuracy"), "Training accuracy (at each epoch's end)",
+                      "accuracy", False))
     if any(gradient_ratio(r) is not None for run in runs for r in run.records):
         plots.append(("grad_ratio", gradient_ratio, "Gradient ratio ‖∂E/∂W‖ first layer / last layer",
                       "first / last", True))

@@ -110,13 +110,20 @@ def test_a_key_given_twice_or_duplicate_runs_is_refused():
 
 
 def test_files_hold_one_column_per_run_and_a_summary_row_per_run(tmp_path):
-    runs = compare.make_runs(_xor(), [compare.parse_vary("optimizer=sgd,adam")])
+    runs = compare.make_runs(_xor(40), [compare.parse_vary("optimizer=sgd,adam")])
     for r in runs:
         compare.train(r, 30)
     written = write_all(runs, str(tmp_path), target_loss=0.7)
     names = sorted(p.split("/")[-1] for p in written)
-    assert names == sorted(["loss.csv", "loss.png", "loss.svg", "grad_ratio.csv", "grad_ratio.png",
-                            "grad_ratio.svg", "summary.csv", "summary.md"])
+    assert set(names) == {f"{plot}.{fmt}" for plot in ("loss", "val_loss", "accuracy", "grad_ratio")
+                          for fmt in ("csv", "png", "svg")} | {"summary.csv", "summary.md"}
+    val = list(csv.reader(open(tmp_path / "val_loss.csv")))
+    # Validation is first measured at the first epoch's end (4 batches of 40): no empty rows before.
+    assert [int(r[0]) for r in val[1:]] == [r["step"] for r in runs[0].records if r["val_loss"] is not None]
+    assert val[1][0] == "4"
+    assert [float(r[1]) for r in val[1:]] == [r["val_loss"] for r in runs[0].records if r["val_loss"] is not None]
+    acc = list(csv.reader(open(tmp_path / "accuracy.csv")))
+    assert [float(r[2]) for r in acc[1:]] == [r["accuracy"] for r in runs[1].records if r.get("accuracy") is not None]
     rows = list(csv.reader(open(tmp_path / "loss.csv")))
     assert rows[0] == ["update", "SGD", "Adam"]
     assert len(rows) == 31
@@ -132,3 +139,16 @@ def test_files_hold_one_column_per_run_and_a_summary_row_per_run(tmp_path):
     ratio = list(csv.reader(open(tmp_path / "grad_ratio.csv")))
     g = runs[0].records[0]["grad_norms"]
     assert math.isclose(float(ratio[1][1]), g[0] / g[-1])
+
+
+def test_a_diverging_run_stops_and_is_marked(tmp_path):
+    from backprop_viz.session.project import Project
+    from pathlib import Path
+    p = Project.load(Path(__file__).resolve().parents[2] / "assets" / "examples" / "exploding.json")
+    run = compare.make_runs(p, [compare.parse_vary("lr=5")])[0]
+    assert compare.train(run, 100) == "diverged"
+    assert run.records[-1]["nonfinite"] and len(run.records) < 100
+    s = compare.summary(run)
+    assert s["diverged"] is True and s["updates"] == len(run.records) - 1
+    write_all([run], str(tmp_path))
+    assert "| yes |" in (tmp_path / "summary.md").read_text()
