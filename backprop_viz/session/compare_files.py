@@ -59,8 +59,8 @@ def _figure(runs, steps, columns, title, ylabel, log_y):
         pts = [(s, v) for s, v in zip(steps, col) if v is not None and (v > 0 or not log_y)]
         if not pts:
             # Kept in the legend, so a run never silently goes missing (zero gradients on a log axis).
-            ax.plot([], [], color=COLOURS[i % len(COLOURS)], label=f"{run.name} (no {'positive' if log_y else 'finite'} "
-                    "values: not drawn)")
+            kind = "positive" if log_y else "finite"
+            ax.plot([], [], color=COLOURS[i % len(COLOURS)], label=f"{run.name} (no {kind} values: not drawn)")
             continue
         xs, ys = zip(*pts)
         ax.plot(xs, ys, color=COLOURS[i % len(COLOURS)], linewidth=1.6, label=run.name,

@@ -71,7 +71,8 @@ def test_settings_that_reinitialise_draw_fresh_weights_and_the_rest_keep_them():
     assert np.abs(ws[2]).max() > 0.05
     acts = compare.make_runs(base, [compare.parse_vary("activation=relu,tanh")])
     layers = acts[0].project.network_spec["layers"]
-    assert layers[0]["activation"] == "relu" and layers[-1]["activation"] == base.network_spec["layers"][-1]["activation"]
+    assert layers[0]["activation"] == "relu"
+    assert layers[-1]["activation"] == base.network_spec["layers"][-1]["activation"]
     seeds = compare.make_runs(base, [compare.parse_vary("seed=1,2")])
     assert seeds[0].project.training["seed"] == 1
     assert not np.array_equal(seeds[0].project.network().params["layers.0.weight"],
