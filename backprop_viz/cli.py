@@ -120,7 +120,11 @@ def cmd_compare(args) -> int:
     axes = [compare.parse_vary(v) for v in args.vary]
     if args.preset:
         preset = [(k, [compare.parse_value(k, v) for v in values]) for k, values in compare.PRESETS[args.preset]]
-        axes = preset + [a for a in axes if a[0] not in [k for k, _ in preset]]
+        for key, _ in preset:
+            if key in [k for k, _ in axes]:
+                raise SpecError(f"--vary {key}", f"--preset {args.preset} already varies {key}; "
+                                                 "leave out one of them")
+        axes = preset + axes
     if not axes:
         raise SpecError("--vary", "nothing to compare: give --vary KEY=V1,V2 or --preset")
     project, _ = _load(args.project)

@@ -86,6 +86,8 @@ def test_init_preset_on_a_deep_network(tmp_path, capsys):
     (["--vary", "optimizer=lbfgs"], "unknown optimizer 'lbfgs'"),
     (["--vary", "batch_size=0"], "must be ≥ 1"),
     ([], "nothing to compare"),
+    (["--preset", "batch", "--vary", "batch_size=2,4"], "--preset batch already varies batch_size"),
+    (["--vary", "optimizer=adam", "--vary", "momentum=0.5"], "adam has no momentum setting"),
     (["--vary", "lr=0.1", "--steps", "0"], "--steps: must be ≥ 1"),
 ])
 def test_bad_input_is_one_error_line_and_exit_2(tmp_path, capsys, args, words):
