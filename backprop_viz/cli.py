@@ -9,7 +9,7 @@ import os
 import sys
 import time
 
-SUBCOMMANDS = ("trace", "train", "gradcheck", "export", "import-weights")
+SUBCOMMANDS = ("trace", "train", "gradcheck", "export", "import-weights", "compare")
 
 
 def _floats(text: str, what: str):
@@ -76,6 +76,22 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("project", help="project or network file whose shapes the weights match")
     w.add_argument("weights", help="a .safetensors file (e.g. written by the exported train.py)")
     w.add_argument("--out", required=True, help="the new project file to write")
+
+    c = sub.add_parser("compare", help="train variants of a project from the same start; overlay plots and a "
+                                       "summary table")
+    c.add_argument("project", help="project file (its network, data and settings are the baseline)")
+    c.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2",
+                   help="a setting and its values; several --vary give every combination. KEY: optimizer "
+                        "(sgd, momentum, nesterov, rmsprop, adam, …), lr, momentum, init, activation, "
+                        "batch_size (a number or full), seed, clip_grad_norm, clip_grad_value, l1, l2")
+    c.add_argument("--preset", choices=("optimizers", "init", "batch"),
+                   help="optimizers: SGD, momentum, Nesterov, RMSprop, Adam; init: zeros, small normal, "
+                        "Xavier, He; batch: 1, 32, full batch")
+    c.add_argument("--steps", type=int, required=True, help="parameter updates per run")
+    c.add_argument("--out", required=True, help="output folder")
+    c.add_argument("--target-loss", type=float, default=None,
+                   help="report the update at which each run's training loss first reached this")
+    c.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
 
 
@@ -88,6 +104,42 @@ def cmd_import_weights(args) -> int:
     except OSError as exc:
         raise SystemExit(f"error: {args.out}: could not be written ({exc.strerror or exc})") from None
     print(f"wrote {args.out} with the weights of {args.weights}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    import math
+
+    from .engine import SpecError
+    from .session import compare
+    from .session.compare_files import write_all
+    if args.steps < 1:
+        raise SpecError("--steps", f"must be ≥ 1, got {args.steps}")
+    if args.target_loss is not None and not math.isfinite(args.target_loss):
+        raise SpecError("--target-loss", f"expected a finite number, got {args.target_loss}")
+    axes = [compare.parse_vary(v) for v in args.vary]
+    if args.preset:
+        preset = [(k, [compare.parse_value(k, v) for v in values]) for k, values in compare.PRESETS[args.preset]]
+        for key, _ in preset:
+            if key in [k for k, _ in axes]:
+                raise SpecError(f"--vary {key}", f"--preset {args.preset} already varies {key}; "
+                                                 "leave out one of them")
+        axes = preset + axes
+    if not axes:
+        raise SpecError("--vary", "nothing to compare: give --vary KEY=V1,V2 or --preset")
+    project, _ = _load(args.project)
+    runs = compare.make_runs(project, axes)
+    show = not args.quiet
+    for run in runs:
+        ended = compare.train(run, args.steps)
+        if show:
+            s = compare.summary(run)
+            final = "n/a" if s["final_loss"] is None else f"{s['final_loss']:.6g}"
+            note = {"done": "", "diverged": f"; went non-finite at update {run.records[-1]['step']}, "
+                                            "not applied"}.get(ended, f"; {ended}")
+            print(f"{run.name}: final loss {final}{note}")
+    written = write_all(runs, args.out, args.target_loss)
+    print(f"compared {len(runs)} runs; wrote {', '.join(os.path.basename(p) for p in written)} to {args.out}")
     return 0
 
 
@@ -130,7 +182,8 @@ def main(argv=None) -> int:
     from .engine import SpecError
     try:
         return {"trace": cmd_trace, "train": cmd_train, "gradcheck": cmd_gradcheck,
-                "export": cmd_export, "import-weights": cmd_import_weights}[args.command](args)
+                "export": cmd_export, "import-weights": cmd_import_weights,
+                "compare": cmd_compare}[args.command](args)
     except SpecError as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
