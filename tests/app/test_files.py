@@ -67,6 +67,19 @@ def test_failed_save_keeps_the_document_open_and_modified(qtbot, make_window, an
     assert answers.kinds() == ["save", "error"] and w.doc.modified
 
 
+def test_save_where_no_one_can_write_says_so_and_keeps_the_document(qtbot, make_window, answers, tmp_path):
+    # A path under a regular file cannot be written even by root (the read-only folder case above can).
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("kept")
+    w = make_window("xor")
+    w.editor.add_neuron(0)
+    answers.save = str(blocker / "x.json")
+    assert not w.save()
+    assert answers.kinds() == ["save", "error"]
+    assert "x.json" in answers.asked[-1][1][1] or "notes.txt" in answers.asked[-1][1][1]
+    assert w.doc.modified and blocker.read_text() == "kept"
+
+
 def test_failing_write_leaves_the_previous_file_intact(qtbot, make_window, answers, tmp_path, monkeypatch):
     target = tmp_path / "p.json"
     w = make_window("xor")
