@@ -13,6 +13,7 @@ from ..engine import NeuronViewUnavailable, SpecError
 from ..session.stepper import (AUTO_NEURON_NODES, BACKWARD, FORWARD, LAYER, LOSS_AFTER, NEURON, UPDATE,
                                Stepper)
 from ..session.edits import weight_key
+from ..session.graph_folding import FOLD_ABOVE
 from ..session.walk import WHOLE, WalkSource, local_plan
 from .document import Document
 from .formula_panel import FormulaPanel
@@ -166,6 +167,14 @@ class StepperPanel(QWidget):
                                      "(steps on a weight light up its neuron)")
         self.fold_weights.toggled.connect(self._fold_weights_changed)
         row.addWidget(self.fold_weights)
+        self.fold_wide = QCheckBox("fold wide layers")
+        self.fold_wide.setObjectName("foldWide")
+        self.fold_wide.setChecked(True)
+        self.fold_wide.setToolTip(f"Neuron level: a layer of more than {FOLD_ABOVE} neurons shows its first and "
+                                  "last few and a \"… N more\" node (click it to show them all); the neuron the "
+                                  "walk is on is always shown")
+        self.fold_wide.toggled.connect(self._fold_wide_changed)
+        row.addWidget(self.fold_wide)
         fit = QToolButton()
         fit.setObjectName("fitGraph")
         fit.setText("Fit")
@@ -206,6 +215,11 @@ class StepperPanel(QWidget):
 
     def _fold_weights_changed(self, on: bool) -> None:
         self.graph.fold_weights = on
+        self.graph.set_stepper(self.stepper)
+
+    def _fold_wide_changed(self, on: bool) -> None:
+        self.graph.fold_wide = on
+        self.graph.expanded.clear()
         self.graph.set_stepper(self.stepper)
 
     def _fold_changed(self, on: bool) -> None:
