@@ -222,7 +222,7 @@ class CanvasWalkOverlay(QObject):
 
     def _clear(self) -> None:
         self.current_keys, self.values, self.grads = [], {}, {}
-        self._draw(None)
+        self._draw()
 
     def refresh(self) -> None:
         self.touched = 0
@@ -230,13 +230,13 @@ class CanvasWalkOverlay(QObject):
         st = self.panel.stepper
         if st is None or st.position < 0 or self.panel.special is not None or self.panel.stale or \
                 (st.level == LAYER and st.trace.X.shape[0] != 1):   # a whole batch: one sample's numbers only
-            self._draw(None)
+            self._draw()
             return
         self._collect(st)
         if len(self.grads) > DASHED_UP_TO and hasattr(self.canvas, "_moving"):
             # As while weights animate: hundreds of lines repaint without antialiasing, crisp at rest.
             self.canvas._moving()
-        self._draw(st)
+        self._draw()
 
     def _collect(self, st: Stepper) -> None:
         """What the walk has computed so far, per canvas element."""
@@ -340,7 +340,7 @@ class CanvasWalkOverlay(QObject):
             self._pens[key] = pen
         return pen
 
-    def _draw(self, st: Stepper | None) -> None:
+    def _draw(self) -> None:
         digits = st_digits(self.panel)
         self._sync(self.value_items, self._value_specs(), self._make_text, _same_text, self._place_value)
         finite = [abs(g) for g in self.grads.values() if math.isfinite(g)]

@@ -11,9 +11,9 @@ import re
 
 
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsLineItem, QGraphicsRectItem, QGraphicsScene,
-                               QGraphicsSimpleTextItem, QGraphicsView, QStyle)
+                               QGraphicsView, QStyle)
 
 from ..engine.formatting import fmt
 from ..session.stepper import LAYER, Stepper
@@ -29,42 +29,73 @@ CHIP_H, CHIP_GAP, CHIP_TO_SUM = 36, 40, 36
 BAND_GAP = 18
 
 
+class NodeText:
+    """One line of a node's text, painted by the node itself: a long unrolled walk has
+    thousands of nodes, and four text items each made opening it take seconds."""
+    _metrics: dict[tuple, QFontMetricsF] = {}
+
+    def __init__(self, text: str, font: QFont, x: float, y: float, color: QColor):
+        self._text, self.font, self.x, self.y, self.color = text, font, x, y, color
+        key = (font.pointSizeF(), font.bold())
+        if key not in NodeText._metrics:
+            NodeText._metrics[key] = QFontMetricsF(font)
+        self.metrics = NodeText._metrics[key]
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:
+        self._text = text
+
+    def width(self) -> float:
+        return self.metrics.horizontalAdvance(self._text)
+
+    def elide(self, width: float) -> None:
+        if self.width() > width:
+            self._text = self.metrics.elidedText(self._text, Qt.TextElideMode.ElideRight, width)
+
+    def paint(self, painter) -> None:
+        if self._text:
+            painter.setFont(self.font)
+            painter.setPen(self.color)
+            painter.drawText(QPointF(self.x, self.y + self.metrics.ascent()), self._text)
+
+
+def _fonts() -> tuple[QFont, QFont]:
+    bold = QFont()
+    bold.setBold(True)
+    bold.setPointSizeF(8.5)
+    small = QFont()
+    small.setPointSizeF(7.5)
+    return bold, small
+
+
 class GraphNodeItem(QGraphicsRectItem):
+    _fonts: tuple[QFont, QFont] | None = None
+
     def __init__(self, node_id: int, title: str, subtitle: str = "", compact: bool = False):
         super().__init__(0, 0, NODE_W, CHIP_H if compact else NODE_H)
         self.node_id = node_id
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setAcceptHoverEvents(True)
         self.setZValue(2)
-        bold = QFont()
-        bold.setBold(True)
-        bold.setPointSizeF(8.5)
-        small = QFont()
-        small.setPointSizeF(7.5)
-        self.title = QGraphicsSimpleTextItem(title, self)
-        self.title.setFont(bold)
-        self.sub = QGraphicsSimpleTextItem(subtitle, self)
-        self.sub.setFont(small)
-        self.value = QGraphicsSimpleTextItem("", self)
-        self.value.setFont(small)
-        self.grad = QGraphicsSimpleTextItem("", self)
-        self.grad.setFont(small)
-        self.title.setPos(6, 0 if compact else 2)
-        self.sub.setPos(NODE_W - 6 - self.sub.boundingRect().width(), 3)
-        self.value.setPos(6, 11 if compact else 18)
-        self.grad.setPos(6, 22 if compact else 32)
-        self._elide(self.title, NODE_W - 12 - self.sub.boundingRect().width())
-
-    @staticmethod
-    def _elide(item, width):
-        text = item.text()
-        while item.boundingRect().width() > width and len(text) > 3:
-            text = text[:-2] + "…"
-            item.setText(text)
+        if GraphNodeItem._fonts is None:
+            GraphNodeItem._fonts = _fonts()
+        bold, small = GraphNodeItem._fonts
+        ink = theme.text_color()
+        self.sub = NodeText(subtitle, small, 0, 3, ink)
+        self.sub.x = NODE_W - 6 - self.sub.width()
+        self.title = NodeText(title, bold, 6, 0 if compact else 2, ink)
+        self.value = NodeText("", small, 6, 11 if compact else 18, ink)
+        self.grad = NodeText("", small, 6, 22 if compact else 32, ink)
+        self.title.elide(NODE_W - 12 - self.sub.width())
+        self.lines = (self.title, self.sub, self.value, self.grad)
 
     def paint(self, painter, option, widget=None):
         option.state &= ~QStyle.StateFlag.State_Selected
         super().paint(painter, option, widget)
+        for line in self.lines:
+            line.paint(painter)
 
     def hoverEnterEvent(self, event):
         # The tooltip is written when asked: value, gradient and formula as of this step.
@@ -82,12 +113,13 @@ class GraphNodeItem(QGraphicsRectItem):
         muted = QColor(ink)
         if not computed:
             muted.setAlpha(110)
-        for item in (self.title, self.sub, self.value, self.grad):
-            item.setBrush(muted if not computed else ink)
+        for line in self.lines:
+            line.color = muted if not computed else ink
         self.value.setText(f"= {value}" if computed else "not computed")
         self.grad.setText(f"∂E: {grad}" if grad is not None else "")
-        self._elide(self.value, NODE_W - 12)
-        self._elide(self.grad, NODE_W - 12)
+        self.value.elide(NODE_W - 12)
+        self.grad.elide(NODE_W - 12)
+        self.update()
         if current:
             pen = QPen(theme.HIGHLIGHT, 4)
         elif selected or on_path:
@@ -114,11 +146,12 @@ class GroupNodeItem(GraphNodeItem):
         fill = theme.gradient_color(largest_grad) if largest_grad is not None else theme.base_color()
         self.setBrush(QBrush(fill))
         ink = theme.readable_on(fill) if largest_grad is not None else theme.text_color()
-        for item in (self.title, self.sub, self.value, self.grad):
-            item.setBrush(ink)
+        for line in self.lines:
+            line.color = QColor(ink)
         self.value.setText(f"{computed} of {total} computed")
         self.grad.setText("click to show all")
         self.setPen(QPen(theme.muted_color(), 1.4, Qt.PenStyle.DotLine))
+        self.update()
 
     def hoverEnterEvent(self, event):
         QGraphicsRectItem.hoverEnterEvent(self, event)

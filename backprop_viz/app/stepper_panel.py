@@ -30,7 +30,7 @@ class StepperPanel(QWidget):
     updateApplied = Signal()
     walkChanged = Signal()      # the walk moved or was rebuilt (the canvas overlay follows)
 
-    def __init__(self, doc: Document, parent=None):
+    def __init__(self, doc: Document, parent=None, runner=None):
         super().__init__(parent)
         self.setObjectName("stepperPanel")
         self.doc = doc
@@ -38,7 +38,7 @@ class StepperPanel(QWidget):
         self.level = "auto"
         # Where walks come from: the training controller (the run's own next update) or,
         # for a panel on its own, a run freshly loaded from the project.
-        self.runner = None
+        self.runner = runner
         self.frozen = False             # while training runs, the walk is not rebuilt
         self.built_version = -1         # the document version the walk was made from
         self.special = None             # a walk that is not the next update (a step that went non-finite)

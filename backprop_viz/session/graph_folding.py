@@ -53,7 +53,7 @@ def column_unit(view, nid: int) -> Unit | None:
     if n.kind == "input":
         return 0, n.tensor[1][1]
     if n.kind == "target":
-        return len(view.spec.layers) if view.spec is not None else None, n.tensor[1][1]
+        return (len(view.spec.layers), n.tensor[1][1]) if view.spec is not None else None
     if n.kind in ("weight", "bias", "sum", "act", "residual") and n.layer is not None:
         return n.layer + 1, n.unit
     return None
@@ -71,7 +71,7 @@ def needed_units(view, nid: int) -> set[Unit]:
     """The neurons that must be shown for ``nid`` to be drawn as itself."""
     out = set()
     for u in (column_unit(view, nid), input_unit(view, nid)):
-        if u is not None and u[0] is not None:
+        if u is not None:
             out.add(u)
     return out
 
@@ -80,7 +80,7 @@ def column_widths(view) -> dict[int, int]:
     widths: dict[int, int] = {}
     for n in view.nodes:
         u = column_unit(view, n.id)
-        if u is not None and u[0] is not None:
+        if u is not None:
             widths[u[0]] = max(widths.get(u[0], 0), u[1] + 1)
     return widths
 
@@ -123,7 +123,7 @@ def fold_plan(view, expanded: set[int] | frozenset = frozenset(),
                     sum_of[i] = n.id
     for n in view.nodes:
         u = column_unit(view, n.id)
-        if is_hidden(u):
+        if u is not None and is_hidden(u):
             gid = base + u[0]
             rep[n.id] = gid
             groups[gid].members.append(n.id)
