@@ -175,6 +175,9 @@ class GraphView(QGraphicsView):
         super().__init__(parent)
         self.setObjectName("graphView")
         self.setScene(QGraphicsScene(self))
+        # No BSP index: the scene is rebuilt whole (a walk into a folded layer, a new walk), and
+        # indexing thousands of long edges took seconds at the first paint or export after each build.
+        self.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
