@@ -96,12 +96,17 @@ class ExportActions:
         dialog = QProgressDialog(f"Drawing {os.path.basename(path)}…", "Cancel", 0, 0, self.w)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(0)
+        dialog.setAutoReset(False)      # drawn is not done: the PNG is encoded after
+        dialog.setAutoClose(False)
         dialog.show()
         QApplication.processEvents()    # shown before the first part is painted
 
         def progress(done, total):
-            dialog.setMaximum(total)
-            dialog.setValue(done)
+            if done is None:      # the image is being encoded: the drawing is done
+                dialog.setLabelText(f"Writing {os.path.basename(path)}…")
+            else:
+                dialog.setMaximum(total)
+                dialog.setValue(done)
             QApplication.processEvents()
             return not dialog.wasCanceled()
         try:

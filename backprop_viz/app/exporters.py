@@ -7,6 +7,7 @@ never leaves half a file behind.
 from __future__ import annotations
 
 import os
+import threading
 
 from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QTransform
@@ -17,14 +18,31 @@ from ..engine.files import write_atomic, write_bytes, write_text_atomic
 
 
 
-def _save_png(image: QImage, tmp: str) -> bool:
-    """Encoded in memory, then written by Python: QImage.save to a file on a
-    full disk can report success for a truncated file."""
+def _png_bytes(image: QImage) -> bytes | None:
     buf = QBuffer()
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buf, "PNG"):
+    return bytes(buf.data()) if image.save(buf, "PNG") else None
+
+
+def _save_png(image: QImage, tmp: str, progress=None) -> bool:
+    """Encoded in memory, then written by Python: QImage.save to a file on a
+    full disk can report success for a truncated file. With ``progress``, a big image is
+    encoded in a worker thread (a QImage may be read there) while the window answers."""
+    if progress is None:
+        data = _png_bytes(image)
+    else:
+        box: dict = {}
+        worker = threading.Thread(target=lambda: box.update(data=_png_bytes(image)), name="png encoder")
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.03)
+            if not progress(None, None):
+                worker.join()
+                raise ExportCancelled("cancelled")
+        data = box.get("data")
+    if data is None:
         return False
-    write_bytes(tmp, bytes(buf.data()))
+    write_bytes(tmp, data)
     return True
 
 
@@ -215,7 +233,7 @@ def export_scene(scene, path: str, scale: float = 2.0, background=None, rect=Non
     if kind == "png":
         def write(tmp):
             image = render_scene(scene, rect, scale, bg, progress)
-            return image is not None and _save_png(image, tmp)
+            return image is not None and _save_png(image, tmp, progress)
         write_atomic(path, write)
     elif kind == "svg":
         def write(tmp):
