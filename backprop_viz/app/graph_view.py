@@ -33,6 +33,7 @@ class NodeText:
     """One line of a node's text, painted by the node itself: a long unrolled walk has
     thousands of nodes, and four text items each made opening it take seconds."""
     _metrics: dict[tuple, QFontMetricsF] = {}
+    _widths: dict[tuple, float] = {}
 
     def __init__(self, text: str, font: QFont, x: float, y: float, color: QColor):
         self._text, self.font, self.x, self.y, self.color = text, font, x, y, color
@@ -48,7 +49,14 @@ class NodeText:
         self._text = text
 
     def width(self) -> float:
-        return self.metrics.horizontalAdvance(self._text)
+        # Thousands of nodes share a few texts ("not computed", op names): measured once each.
+        key = (id(self.metrics), self._text)
+        w = NodeText._widths.get(key)
+        if w is None:
+            if len(NodeText._widths) > 50_000:
+                NodeText._widths.clear()
+            w = NodeText._widths[key] = self.metrics.horizontalAdvance(self._text)
+        return w
 
     def elide(self, width: float) -> None:
         if self.width() > width:
@@ -105,11 +113,13 @@ class GraphNodeItem(QGraphicsRectItem):
         super().hoverEnterEvent(event)
 
     def show_state(self, value: str | None, grad: str | None, magnitude: float | None,
-                   current: bool, selected: bool, on_path: bool):
+                   current: bool, selected: bool, on_path: bool, palette: tuple | None = None):
+        """``palette``: (base, text, muted) colours, read once per refresh by the view."""
+        base, text, muted_pen = palette or (theme.base_color(), theme.text_color(), theme.muted_color())
         computed = value is not None
-        fill = theme.gradient_color(magnitude) if grad is not None else theme.base_color()
+        fill = theme.gradient_color(magnitude) if grad is not None else base
         self.setBrush(QBrush(fill))
-        ink = theme.readable_on(fill) if grad is not None else theme.text_color()
+        ink = theme.readable_on(fill) if grad is not None else text
         muted = QColor(ink)
         if not computed:
             muted.setAlpha(110)
@@ -125,9 +135,9 @@ class GraphNodeItem(QGraphicsRectItem):
         elif selected or on_path:
             pen = QPen(theme.HIGHLIGHT, 2.5, Qt.PenStyle.DashLine if on_path and not selected else Qt.PenStyle.SolidLine)
         elif computed:
-            pen = QPen(theme.text_color(), 1.4)
+            pen = QPen(text, 1.4)
         else:
-            pen = QPen(theme.muted_color(), 1.2, Qt.PenStyle.DashLine)
+            pen = QPen(muted_pen, 1.2, Qt.PenStyle.DashLine)
         self.setPen(pen)
 
 
@@ -322,6 +332,7 @@ class GraphView(QGraphicsView):
         cache = getattr(self, "_state_cache", None)
         if cache is None or cache.get("_for") != (id(st), st.level, self.digits, self.fold_weights):
             cache = self._state_cache = {"_for": (id(st), st.level, self.digits, self.fold_weights)}
+        palette = (theme.base_color(), theme.text_color(), theme.muted_color())
         for nid, item in self.items.items():
             if isinstance(item, GroupNodeItem):
                 self._refresh_group(item, cache)
@@ -346,7 +357,7 @@ class GraphView(QGraphicsView):
             mag = _magnitude(grad) if has_grad and grad is not None else None
             item.show_state(self._fmt(value) if has_value else None,
                             self._fmt(grad) if has_grad and grad is not None else None,
-                            mag, current in members, nid == self.selected, nid in self.path_nodes)
+                            mag, current in members, nid == self.selected, nid in self.path_nodes, palette)
         path_key = (frozenset(self.path_edges), len(self.edges))
         if cache.get("_edges") != path_key:
             cache["_edges"] = path_key
