@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
+from typing import cast
 
 from ..engine import SpecError
 from ..engine import activations, initializers, optimizers
@@ -130,7 +131,7 @@ def variant(project: Project, changes: tuple[Change, ...]) -> Project:
     by_key = {c.key: c for c in changes}
     if "optimizer" in by_key:
         old = training["optimizer"]
-        training["optimizer"] = {**by_key["optimizer"].value, "lr": old["lr"]}
+        training["optimizer"] = {**cast(dict, by_key["optimizer"].value), "lr": old["lr"]}
     opt = dict(training["optimizer"])
     if "lr" in by_key:
         opt["lr"] = by_key["lr"].value
