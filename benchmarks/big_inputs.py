@@ -100,6 +100,30 @@ def long_walk() -> None:
     states = [st.node_state(n) for n in range(len(st.trace.nodes))]
     row("  what every node shows at the end of its backward pass", f"{len(states):,} nodes",
         time.perf_counter() - started, 0)
+    open_long_walk(p)
+
+
+def open_long_walk(project) -> None:
+    """Opening that project in the window: everything on the GUI thread until it is drawn,
+    and the part of it that builds the graph scene (one node per op and time step)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from backprop_viz.app.application import make_app, wait_until_drawn
+    from backprop_viz.app.main_window import MainWindow
+    app = make_app()
+    started = time.perf_counter()
+    w = MainWindow(project)
+    w.resize(1400, 900)
+    w.show()
+    wait_until_drawn(w, app)
+    opened = time.perf_counter() - started
+    graph = w.stepper_panel.graph
+    started = time.perf_counter()
+    graph.set_stepper(w.stepper_panel.stepper)
+    built = time.perf_counter() - started
+    row("  open it in the window, until drawn", f"{len(graph.items):,} graph nodes", opened, 0)
+    row("  of which: the graph scene", "", built, 0)
+    w.doc.undo_stack.setClean()
+    w.close()
 
 
 if __name__ == "__main__":

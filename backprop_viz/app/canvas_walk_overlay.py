@@ -43,9 +43,24 @@ class GradMark:
                  centre: QPointF | None = None, radius: float = 0.0):
         self.key, self._pen, self.grad, self.digits = key, pen, grad, digits
         self.line, self.centre, self.radius = line, centre, radius
+        self._rect: QRectF | None = None
 
     def pen(self) -> QPen:
         return self._pen
+
+    def rect(self) -> QRectF:
+        """The area this mark paints, pen included."""
+        if self._rect is None:
+            self._rect = self._area()
+        return self._rect
+
+    def _area(self) -> QRectF:
+        if self.line is not None:
+            r = QRectF(self.line.p1(), self.line.p2()).normalized()
+        else:
+            r = QRectF(self.centre.x() - self.radius, self.centre.y() - self.radius, 2 * self.radius, 2 * self.radius)
+        w = self._pen.widthF()
+        return r.adjusted(-w, -w, w, w)
 
     def toolTip(self) -> str:
         # Written when asked: formatting hundreds of numbers at every step would cost more than drawing.
@@ -54,53 +69,77 @@ class GradMark:
 
 class GradientLayer(QGraphicsItem):
     """Every gradient ring and line in one item: hundreds of separate items cost a
-    scene-index rebuild and a repaint each at every step of the walk."""
+    scene-index rebuild and a repaint each at every step of the walk. Between steps only
+    the marks that changed are repainted (``update(rect)`` of their area)."""
 
-    def __init__(self, marks: list[GradMark]):
+    def __init__(self):
         super().__init__()
-        self.marks = marks
+        self.marks: dict[tuple, GradMark] = {}
         self.setZValue(Z - 1)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setAcceptHoverEvents(True)
-        rect = QRectF()
-        for m in marks:
-            if m.line is not None:
-                r = QRectF(m.line.p1(), m.line.p2()).normalized()
-            else:
-                r = QRectF(m.centre.x() - m.radius, m.centre.y() - m.radius, 2 * m.radius, 2 * m.radius)
-            w = m.pen().widthF()
-            rect = rect.united(r.adjusted(-w, -w, w, w))
-        self._rect = rect
+        # Paint only the marks in the area Qt asks for (exposedRect).
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
+        self._rect = QRectF()
+        self._shape = None
+
+    def set_marks(self, marks: dict[tuple, GradMark], changed: list[tuple], removed: list[GradMark]) -> None:
+        """Take the new marks; ``changed`` keys and ``removed`` marks are the only areas repainted."""
+        dirty = QRectF()
+        for m in removed:
+            dirty = dirty.united(m.rect())
+        for key in changed:
+            dirty = dirty.united(marks[key].rect())
+        grown = self._rect.united(dirty)
+        if removed:
+            grown = QRectF()
+            for m in marks.values():
+                grown = grown.united(m.rect())
+        if grown != self._rect:
+            self.prepareGeometryChange()
+            self._rect = grown
+        self.marks = marks
+        self._shape = None
+        if not dirty.isEmpty():
+            self.update(dirty)
 
     def boundingRect(self) -> QRectF:
         return self._rect
 
     def shape(self):
         # Hit only near a mark, so the drawing's own items keep their clicks and tooltips.
-        from PySide6.QtGui import QPainterPath, QPainterPathStroker
-        path = QPainterPath()
-        for m in self.marks:
-            if m.line is not None:
-                path.moveTo(m.line.p1())
-                path.lineTo(m.line.p2())
-            else:
-                path.addEllipse(m.centre, m.radius, m.radius)
-        stroker = QPainterPathStroker()
-        stroker.setWidth(6)
-        return stroker.createStroke(path)
+        if self._shape is None:
+            from PySide6.QtGui import QPainterPath, QPainterPathStroker
+            path = QPainterPath()
+            for m in self.marks.values():
+                if m.line is not None:
+                    path.moveTo(m.line.p1())
+                    path.lineTo(m.line.p2())
+                else:
+                    path.addEllipse(m.centre, m.radius, m.radius)
+            stroker = QPainterPathStroker()
+            stroker.setWidth(6)
+            self._shape = stroker.createStroke(path)
+        return self._shape
 
     def paint(self, painter, option, widget=None):
-        for m in self.marks:
-            painter.setPen(m.pen())
+        exposed = option.exposedRect
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        last = None
+        for m in self.marks.values():
+            if not exposed.intersects(m.rect()):
+                continue
+            if m.pen() is not last:
+                painter.setPen(m.pen())
+                last = m.pen()
             if m.line is not None:
                 painter.drawLine(m.line)
             else:
-                painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawEllipse(m.centre, m.radius, m.radius)
 
     def mark_at(self, p: QPointF) -> GradMark | None:
         best, best_d = None, 6.0
-        for m in self.marks:
+        for m in self.marks.values():
             if m.line is not None:
                 d = _distance(p, m.line)
             else:
@@ -128,17 +167,33 @@ class CanvasWalkOverlay(QObject):
         super().__init__(parent or canvas)
         self.canvas = canvas
         self.panel = stepper_panel
-        self.items: list = []
         self.current_keys: list[tuple] = []     # the canvas elements of the current step
         self.values: dict[tuple, float] = {}    # neuron key -> value shown in it
         self.grads: dict[tuple, float] = {}     # neuron/edge/bias key -> gradient shown
         self.value_items: dict[tuple, QGraphicsSimpleTextItem] = {}
-        self.grad_items: dict[tuple, object] = {}
-        self.ring_items: list[QGraphicsEllipseItem] = []
+        self.grad_items: dict[tuple, GradMark] = {}
+        self.number_items: dict[tuple, QGraphicsSimpleTextItem] = {}
+        self.rings: dict[tuple, QGraphicsItem] = {}
         self.layer: GradientLayer | None = None
+        self.touched = 0        # scene items and marks added, changed or removed by the last refresh
+        self._pens: dict[tuple, QPen] = {}
+        self._font = QFont()
+        self._font.setPointSizeF(7)
         canvas.rebuilt.connect(self._scene_rebuilt)
         stepper_panel.walkChanged.connect(self.refresh)
         self.refresh()
+
+    @property
+    def items(self) -> list:
+        """Every scene item the overlay has on the canvas now."""
+        out: list = list(self.value_items.values()) + list(self.number_items.values())
+        if self.layer is not None and self.grad_items:
+            out.append(self.layer)
+        return out + list(self.rings.values())
+
+    @property
+    def ring_items(self) -> list:
+        return [self.rings[k] for k in self.current_keys if k in self.rings]
 
     # -- mapping the walk onto the drawing ---------------------------------------------------
     @staticmethod
@@ -161,33 +216,27 @@ class CanvasWalkOverlay(QObject):
 
     def _scene_rebuilt(self) -> None:
         # The canvas cleared its scene, and our items with it: forget them, then draw anew.
-        self.items = []
+        self.value_items, self.number_items, self.rings, self.grad_items = {}, {}, {}, {}
+        self.layer = None
         self.refresh()
 
     def _clear(self) -> None:
-        scene = self.canvas.scene()
-        for item in self.items:
-            if item.scene() is scene:
-                scene.removeItem(item)
-        self.items = []
-        self.value_items.clear()
-        self.grad_items.clear()
-        self.ring_items = []
-        self.layer = None
+        self.current_keys, self.values, self.grads = [], {}, {}
+        self._draw()
 
     def refresh(self) -> None:
-        self._clear()
+        self.touched = 0
         self.current_keys, self.values, self.grads = [], {}, {}
         st = self.panel.stepper
-        if st is None or st.position < 0 or self.panel.special is not None or self.panel.stale:
+        if st is None or st.position < 0 or self.panel.special is not None or self.panel.stale or \
+                (st.level == LAYER and st.trace.X.shape[0] != 1):   # a whole batch: one sample's numbers only
+            self._draw()
             return
-        if st.level == LAYER and st.trace.X.shape[0] != 1:
-            return     # a whole batch: the drawing shows one sample's numbers only
         self._collect(st)
         if len(self.grads) > DASHED_UP_TO and hasattr(self.canvas, "_moving"):
             # As while weights animate: hundreds of lines repaint without antialiasing, crisp at rest.
             self.canvas._moving()
-        self._draw(st)
+        self._draw()
 
     def _collect(self, st: Stepper) -> None:
         """What the walk has computed so far, per canvas element."""
@@ -252,39 +301,56 @@ class CanvasWalkOverlay(QObject):
                     self.grads[("bias", i, j)] = float(value)
 
     # -- drawing ---------------------------------------------------------------------------------
-    def _draw(self, st: Stepper) -> None:
+    # Only what changed since the last step is touched: a step adds a few values or gradients,
+    # and rebuilding hundreds of items at every step is what made the walk slow on big networks.
+    def _sync(self, store: dict, wanted: dict, make, same, update) -> None:
+        """Make ``store`` (key → scene item) hold an item for each of ``wanted`` (key → spec)."""
         scene = self.canvas.scene()
-        small = QFont()
-        small.setPointSizeF(7)
-        text = theme.text_color()
-        for key, value in self.values.items():
-            item = self.canvas.neurons.get(key)
-            if item is None:
+        for key in [k for k in store if k not in wanted]:
+            item = store.pop(key)
+            if item.scene() is scene:
+                scene.removeItem(item)
+            self.touched += 1
+        for key, spec in wanted.items():
+            item = store.get(key)
+            if item is not None and same(item, spec):
                 continue
-            label = QGraphicsSimpleTextItem(fmt(value, 3))
-            label.setFont(small)
-            label.setBrush(text)
-            br = label.boundingRect()
-            pos = item.pos()
-            if key[1] == 0:   # inputs carry their name inside: the value goes to the left
-                label.setPos(pos.x() - NEURON_RADIUS - br.width() - 4, pos.y() - br.height() / 2)
-            else:
-                label.setPos(pos.x() - br.width() / 2, pos.y() - br.height() / 2)
-                if br.width() > 2 * NEURON_RADIUS - 2:
-                    label.setScale((2 * NEURON_RADIUS - 2) / br.width())
-                    label.setPos(pos.x() - NEURON_RADIUS + 1, pos.y() - br.height() * label.scale() / 2)
-            label.setZValue(Z + 1)
-            label.setToolTip(f"value {fmt(value, st_digits(self.panel))}")
-            scene.addItem(label)
-            self.items.append(label)
-            self.value_items[key] = label
+            if item is None:
+                item = store[key] = make(key, spec)
+                scene.addItem(item)
+            update(item, key, spec)
+            self.touched += 1
+
+    def _pen(self, color: QColor, width: float, edge: bool, dashed: bool) -> QPen:
+        key = (color.rgba(), width, edge, dashed)
+        pen = self._pens.get(key)
+        if pen is None:
+            if len(self._pens) > 4096:
+                self._pens.clear()
+            c = QColor(color)
+            if edge:
+                c.setAlpha(200)
+            pen = QPen(c, width)
+            if edge:
+                pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+                if dashed:
+                    # Dashes tell the gradient from the weight beneath; on big networks they cost
+                    # too much to paint at every step, and the colour change says enough.
+                    pen.setStyle(Qt.PenStyle.DashLine)
+            self._pens[key] = pen
+        return pen
+
+    def _draw(self) -> None:
+        digits = st_digits(self.panel)
+        self._sync(self.value_items, self._value_specs(), self._make_text, _same_text, self._place_value)
         finite = [abs(g) for g in self.grads.values() if math.isfinite(g)]
         largest = max(finite) if finite else 0.0
-        write_numbers = len(self.grads) <= LABEL_GRADIENTS_UP_TO
-        digits = st_digits(self.panel)
-        marks = []
         dashed = len(self.grads) <= DASHED_UP_TO
         pos_color, neg_color = theme.sign_color(1.0), theme.sign_color(-1.0)
+        marks: dict[tuple, GradMark] = {}
+        old = self.grad_items
+        numbers: dict[tuple, tuple] = {}
+        write_numbers = len(self.grads) <= LABEL_GRADIENTS_UP_TO
         for key, g in self.grads.items():
             color = pos_color if g >= 0 else neg_color
             width = gradient_width(g, largest)
@@ -293,59 +359,113 @@ class CanvasWalkOverlay(QObject):
                 if item is None:
                     continue
                 r = NEURON_RADIUS + 2 + width / 2
-                mark = GradMark(key, QPen(color, width), g, digits, centre=item.pos(), radius=r)
-                anchor = QPointF(item.pos().x() + r + 12, item.pos().y() - r - 4)
+                pen, centre = self._pen(color, width, False, False), item.pos()
+                was = old.get(key)
+                mark = was if was is not None and was._pen is pen and was.centre == centre else \
+                    GradMark(key, pen, g, digits, centre=centre, radius=r)
+                anchor = QPointF(centre.x() + r + 12, centre.y() - r - 4)
             else:
                 edge = self.canvas.edges.get(key)
                 if edge is None:
                     continue
-                c = QColor(color)
-                c.setAlpha(200)
-                pen = QPen(c, width)
-                pen.setCapStyle(Qt.PenCapStyle.FlatCap)
-                if dashed:
-                    # Dashes tell the gradient from the weight beneath; on big networks they cost
-                    # too much to paint at every step, and the colour change says enough.
-                    pen.setStyle(Qt.PenStyle.DashLine)
                 el = edge.line()
-                mark = GradMark(key, pen, g, digits, line=QLineF(el))
+                pen = self._pen(color, width, True, dashed)
+                was = old.get(key)
+                # Unchanged look: the drawn mark stays (only its hover number follows).
+                mark = was if was is not None and was._pen is pen and was.line == el else \
+                    GradMark(key, pen, g, digits, line=QLineF(el))
                 anchor = QPointF(el.x1() + (el.x2() - el.x1()) * 0.5, el.y1() + (el.y2() - el.y1()) * 0.5)
-            marks.append(mark)
-            self.grad_items[key] = mark
+            mark.grad, mark.digits = g, digits
+            marks[key] = mark
             if write_numbers and largest > 0 and abs(g) >= LABEL_SHARE * largest:
-                number = QGraphicsSimpleTextItem(f"∂ {fmt(g, 4)}")
-                number.setFont(small)
-                number.setBrush(color)
-                br = number.boundingRect()
-                number.setPos(anchor.x() - br.width() / 2, anchor.y() + (0 if key[0] == "neuron" else 2))
-                number.setZValue(Z + 1)
-                scene.addItem(number)
-                self.items.append(number)
-        if marks:
-            self.layer = GradientLayer(marks)
-            scene.addItem(self.layer)
-            self.items.append(self.layer)
+                numbers[key] = (f"∂ {fmt(g, 4)}", color.rgba(), anchor.x(), anchor.y())
+        self._set_marks(marks)
+        self._sync(self.number_items, numbers, self._make_text, _same_text, self._place_number)
+        rings = {}
         for key in self.current_keys:
             item = self.canvas.neurons.get(key) or self.canvas.edges.get(key)
-            if item is None:
-                continue
-            if key[0] == "neuron":
-                r = NEURON_RADIUS + 9
-                ring = QGraphicsEllipseItem(-r, -r, 2 * r, 2 * r)
-                ring.setPos(item.pos())
-                ring.setPen(QPen(theme.HIGHLIGHT, 3))
-                ring.setBrush(QBrush(Qt.BrushStyle.NoBrush))
-            else:
-                ring = QGraphicsLineItem(item.line())
-                c = QColor(theme.HIGHLIGHT)
-                c.setAlpha(140)
-                ring.setPen(QPen(c, 9, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-            ring.setZValue(Z + 2 if key[0] == "neuron" else Z - 3)
-            ring.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-            ring.setToolTip("the walk is here")
-            scene.addItem(ring)
-            self.items.append(ring)
-            self.ring_items.append(ring)
+            if item is not None:
+                rings[key] = (key[0], item.pos().x(), item.pos().y()) if key[0] == "neuron" else \
+                    (key[0], item.line())
+        self._sync(self.rings, rings, _make_ring, lambda item, spec: item.data(0) == spec, _place_ring)
+
+    def _set_marks(self, marks: dict[tuple, GradMark]) -> None:
+        old = self.grad_items
+        changed = [k for k, m in marks.items() if old.get(k) is not m]
+        removed = [m for k, m in old.items() if k not in marks]
+        self.grad_items = marks
+        if not changed and not removed:
+            return
+        scene = self.canvas.scene()
+        if self.layer is None or self.layer.scene() is not scene:
+            self.layer = GradientLayer()
+            scene.addItem(self.layer)
+        self.layer.set_marks(marks, changed, removed)
+        self.touched += len(changed) + len(removed)
+
+    def _value_specs(self) -> dict[tuple, tuple]:
+        ink = theme.text_color().rgba()
+        return {key: (fmt(value, 3), value, ink) for key, value in self.values.items() if key in self.canvas.neurons}
+
+    def _make_text(self, key, spec) -> QGraphicsSimpleTextItem:
+        item = QGraphicsSimpleTextItem()
+        item.setFont(self._font)
+        item.setZValue(Z + 1)
+        return item
+
+    def _place_value(self, label: QGraphicsSimpleTextItem, key, spec) -> None:
+        text, value, ink = spec
+        label.setText(text)
+        label.setData(0, spec)
+        label.setBrush(QColor.fromRgba(ink))
+        label.setScale(1.0)
+        br = label.boundingRect()
+        pos = self.canvas.neurons[key].pos()
+        if key[1] == 0:   # inputs carry their name inside: the value goes to the left
+            label.setPos(pos.x() - NEURON_RADIUS - br.width() - 4, pos.y() - br.height() / 2)
+        else:
+            label.setPos(pos.x() - br.width() / 2, pos.y() - br.height() / 2)
+            if br.width() > 2 * NEURON_RADIUS - 2:
+                label.setScale((2 * NEURON_RADIUS - 2) / br.width())
+                label.setPos(pos.x() - NEURON_RADIUS + 1, pos.y() - br.height() * label.scale() / 2)
+        label.setToolTip(f"value {fmt(value, st_digits(self.panel))}")
+
+    def _place_number(self, number: QGraphicsSimpleTextItem, key, spec) -> None:
+        text, rgba, x, y = spec
+        number.setText(text)
+        number.setData(0, spec)
+        number.setBrush(QColor.fromRgba(rgba))
+        br = number.boundingRect()
+        number.setPos(x - br.width() / 2, y + (0 if key[0] == "neuron" else 2))
+
+
+def _same_text(item, spec) -> bool:
+    return item.data(0) == spec
+
+
+def _make_ring(key, spec) -> QGraphicsItem:
+    if key[0] == "neuron":
+        r = NEURON_RADIUS + 9
+        ring = QGraphicsEllipseItem(-r, -r, 2 * r, 2 * r)
+        ring.setPen(QPen(theme.HIGHLIGHT, 3))
+        ring.setBrush(QBrush(Qt.BrushStyle.NoBrush))
+    else:
+        ring = QGraphicsLineItem()
+        c = QColor(theme.HIGHLIGHT)
+        c.setAlpha(140)
+        ring.setPen(QPen(c, 9, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+    ring.setZValue(Z + 2 if key[0] == "neuron" else Z - 3)
+    ring.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+    ring.setToolTip("the walk is here")
+    return ring
+
+
+def _place_ring(ring, key, spec) -> None:
+    ring.setData(0, spec)
+    if key[0] == "neuron":
+        ring.setPos(spec[1], spec[2])
+    else:
+        ring.setLine(spec[1])
 
 
 def _enumerate2(a):

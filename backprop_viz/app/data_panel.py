@@ -16,16 +16,16 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QHBoxLayout,
                                QLabel,
-                               QPushButton, QSpinBox, QStackedWidget, QTableWidget, QTableWidgetItem,
+                               QPushButton, QSpinBox, QStackedWidget,
                                QVBoxLayout, QWidget)
 from superqt import QCollapsible
 
 from ..engine import Network, SpecError
 from ..engine.datasets import FEATURES, SEQUENCE_TITLES, TITLES
 from ..engine.files import write_text_atomic
-from ..engine.formatting import fmt
 from ..session import data as data_mod
 from . import dialogs, theme
+from .array_table import ArrayTable
 from .document import Document
 from .inspector import ERROR_STYLE
 from .setting_widgets import declared
@@ -159,7 +159,7 @@ class DataPanel(QWidget):
         legend.addItem(self.train_points, "training")
         legend.addItem(self.val_points, "validation")
         self.plot.scene().sigMouseClicked.connect(self._clicked)
-        self.table = QTableWidget()
+        self.table = ArrayTable()
         self.table.setObjectName("dataTable")
         self.stack.addWidget(self.plot)
         self.stack.addWidget(self.table)
@@ -303,14 +303,7 @@ class DataPanel(QWidget):
             return [f"{letter}{i + 1}" for i in range(A.shape[1])]
         cols = names(X, "X") + names(T, "T")
         X, T = X.reshape(len(X), -1), T.reshape(len(T), -1)
-        self.table.setColumnCount(len(cols))
-        self.table.setHorizontalHeaderLabels(cols)
-        self.table.setRowCount(n)
-        values = np.hstack([X[:n], T[:n]])
-        for r in range(n):
-            for c in range(values.shape[1]):
-                self.table.setItem(r, c, QTableWidgetItem(fmt(values[r, c], 6)))
-        self.table.resizeColumnsToContents()
+        self.table.show_array(np.hstack([X[:n], T[:n]]), cols)
         if len(X) > n:
             self.caption.setText(self.caption.text() + f" (first {n} shown)")
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import os
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMenu, QProgressDialog
 
 from ..engine.derivation import csv_rows, latex, markdown
 from ..session.exports import heatmap_csv, history_csv, run_json
 from ..session.torch_script import SCRIPT, write_torch_export
 from . import dialogs
-from .exporters import export_plot, export_scene, export_step_sequence, export_text
+from .background import Cancelled, run_busy
+from .exporters import PAINT_IN_PARTS_ABOVE, ExportCancelled, export_plot, export_scene, export_step_sequence, export_text
 from .walk_animation import export_walk_gif
 
 FILTERS = {
@@ -70,6 +73,56 @@ class ExportActions:
         self.w.statusBar().showMessage(f"Exported {path}", 5000)
         return True
 
+    def _busy(self, text: str, path: str, fn) -> bool:
+        """``fn()`` (text made and written, nothing of Qt) off the GUI thread with a busy dialog:
+        a big net's derivation or a long run's history takes seconds."""
+        try:
+            run_busy(self.w, text, fn)
+        except Cancelled:
+            self.w.statusBar().showMessage("Export cancelled; nothing written", 5000)
+            return False
+        except (OSError, ValueError) as exc:
+            dialogs.error(self.w, "Export failed", f"{path} could not be written: {getattr(exc, 'strerror', None) or exc}")
+            return False
+        self.w.statusBar().showMessage(f"Exported {path}", 5000)
+        return True
+
+    def _scene(self, scene, path: str) -> bool:
+        """A drawing must be painted on the GUI thread: a big one is painted in parts under a
+        progress dialog (modal at once, so nothing changes the scene meanwhile; Cancel works)."""
+        if len(scene.items()) <= PAINT_IN_PARTS_ABOVE:
+            return self._run(path, lambda p: export_scene(scene, p))
+        self.w.stepper_panel.play_timer.stop()
+        dialog = QProgressDialog(f"Drawing {os.path.basename(path)}…", "Cancel", 0, 0, self.w)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(0)
+        dialog.setAutoReset(False)      # drawn is not done: the PNG is encoded after
+        dialog.setAutoClose(False)
+        dialog.show()
+        QApplication.processEvents()    # shown before the first part is painted
+
+        def progress(done, total):
+            if done is None:      # the image is being encoded: the drawing is done
+                dialog.setLabelText(f"Writing {os.path.basename(path)}…")
+            else:
+                dialog.setMaximum(total)
+                dialog.setValue(done)
+            QApplication.processEvents()
+            return not dialog.wasCanceled()
+        try:
+            return self._run(path, lambda p: export_scene(scene, p, progress=progress))
+        except ExportCancelled:
+            self.w.statusBar().showMessage("Export cancelled; nothing written", 5000)
+            return False
+        except RuntimeError:
+            # An item went away while it was being drawn (the scene was rebuilt): nothing is published.
+            dialogs.error(self.w, "Export failed", f"{path}: the drawing changed while it was being written; "
+                          "please export it again")
+            return False
+        finally:
+            dialog.close()
+            dialog.deleteLater()
+
     @staticmethod
     def _ext(path, allowed, default):
         ext = os.path.splitext(path)[1].lower().lstrip(".")
@@ -81,14 +134,14 @@ class ExportActions:
         if not path:
             return False
         path = self._ext(path, ("png", "svg"), "png")
-        return self._run(path, lambda p: export_scene(self.w.canvas.scene(), p))
+        return self._scene(self.w.canvas.scene(), path)
 
     def graph(self, path=None) -> bool:
         path = path or self._path("Export computational graph", "scene", "graph.png")
         if not path:
             return False
         path = self._ext(path, ("png", "svg"), "png")
-        return self._run(path, lambda p: export_scene(self.w.stepper_panel.graph.scene(), p))
+        return self._scene(self.w.stepper_panel.graph.scene(), path)
 
     def plot(self, name, path=None, size=None) -> bool:
         asked = path is None
@@ -122,10 +175,10 @@ class ExportActions:
         path = self._ext(path, ("md", "tex", "csv"), "md")
         digits = self.w.doc.project.view.get("digits", 9)
         ext = os.path.splitext(path)[1].lower()
-        text = {".md": lambda: markdown(st.trace, digits, about=about),
-                ".tex": lambda: latex(st.trace, digits, about=about),
-                ".csv": lambda: csv_rows(st.trace, digits, about=about)}[ext]()
-        return self._run(path, lambda p: export_text(p, text))
+        make = {".md": markdown, ".tex": latex, ".csv": csv_rows}[ext]
+        # The trace is only read: the walk moving meanwhile changes the stepper's position, not it.
+        return self._busy("Writing the derivation…", path,
+                          lambda: export_text(path, make(st.trace, digits, about=about)))
 
     def history(self, path=None) -> bool:
         path = path or self._path("Export training history", "history", "history.csv")
@@ -134,10 +187,11 @@ class ExportActions:
         path = self._ext(path, ("csv", "json"), "csv")
         t = self.w.training
         if path.lower().endswith(".json"):
-            text = run_json(self.w.doc.project, t.history, t.steps, t.epoch)
-        else:
-            text = history_csv(t.history)
-        return self._run(path, lambda p: export_text(p, text))
+            project, history, steps, epoch = self.w.doc.project, copy.deepcopy(t.history), t.steps, t.epoch
+            return self._busy("Writing the run…", path,
+                              lambda: export_text(path, run_json(project, history, steps, epoch)))
+        history = copy.deepcopy(t.history)
+        return self._busy("Writing the training history…", path, lambda: export_text(path, history_csv(history)))
 
     def torch(self, path=None) -> bool:
         """train.py and its data and weights, in the folder the chosen file is in."""
@@ -146,7 +200,9 @@ class ExportActions:
         if not path:
             return False
         folder = os.path.dirname(os.path.abspath(path))
-        return self._run(os.path.join(folder, SCRIPT), lambda p: write_torch_export(self.w.doc.project, folder))
+        project = self.w.doc.project
+        return self._busy("Writing the PyTorch script and its data…", os.path.join(folder, SCRIPT),
+                          lambda: write_torch_export(project, folder))
 
     def step_sequence(self, folder=None) -> bool:
         if folder is None:

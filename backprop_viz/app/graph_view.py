@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 
 
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsLineItem, QGraphicsRectItem, QGraphicsScene,
-                               QGraphicsSimpleTextItem, QGraphicsView, QStyle)
+                               QGraphicsView, QStyle)
 
 from ..engine.formatting import fmt
 from ..session.stepper import LAYER, Stepper
+from ..session.graph_folding import FoldGroup, FoldPlan, column_widths, fold_plan, folded, needed_units
 from ..session.layout_geometry import layered_depths
 from . import theme
 from .zoom import wheel_zoom
@@ -28,42 +29,81 @@ CHIP_H, CHIP_GAP, CHIP_TO_SUM = 36, 40, 36
 BAND_GAP = 18
 
 
+class NodeText:
+    """One line of a node's text, painted by the node itself: a long unrolled walk has
+    thousands of nodes, and four text items each made opening it take seconds."""
+    _metrics: dict[tuple, QFontMetricsF] = {}
+    _widths: dict[tuple, float] = {}
+
+    def __init__(self, text: str, font: QFont, x: float, y: float, color: QColor):
+        self._text, self.font, self.x, self.y, self.color = text, font, x, y, color
+        key = (font.pointSizeF(), font.bold())
+        if key not in NodeText._metrics:
+            NodeText._metrics[key] = QFontMetricsF(font)
+        self.metrics = NodeText._metrics[key]
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:
+        self._text = text
+
+    def width(self) -> float:
+        # Thousands of nodes share a few texts ("not computed", op names): measured once each.
+        key = (id(self.metrics), self._text)
+        w = NodeText._widths.get(key)
+        if w is None:
+            if len(NodeText._widths) > 50_000:
+                NodeText._widths.clear()
+            w = NodeText._widths[key] = self.metrics.horizontalAdvance(self._text)
+        return w
+
+    def elide(self, width: float) -> None:
+        if self.width() > width:
+            self._text = self.metrics.elidedText(self._text, Qt.TextElideMode.ElideRight, width)
+
+    def paint(self, painter) -> None:
+        if self._text:
+            painter.setFont(self.font)
+            painter.setPen(self.color)
+            painter.drawText(QPointF(self.x, self.y + self.metrics.ascent()), self._text)
+
+
+def _fonts() -> tuple[QFont, QFont]:
+    bold = QFont()
+    bold.setBold(True)
+    bold.setPointSizeF(8.5)
+    small = QFont()
+    small.setPointSizeF(7.5)
+    return bold, small
+
+
 class GraphNodeItem(QGraphicsRectItem):
+    _fonts: tuple[QFont, QFont] | None = None
+
     def __init__(self, node_id: int, title: str, subtitle: str = "", compact: bool = False):
         super().__init__(0, 0, NODE_W, CHIP_H if compact else NODE_H)
         self.node_id = node_id
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setAcceptHoverEvents(True)
         self.setZValue(2)
-        bold = QFont()
-        bold.setBold(True)
-        bold.setPointSizeF(8.5)
-        small = QFont()
-        small.setPointSizeF(7.5)
-        self.title = QGraphicsSimpleTextItem(title, self)
-        self.title.setFont(bold)
-        self.sub = QGraphicsSimpleTextItem(subtitle, self)
-        self.sub.setFont(small)
-        self.value = QGraphicsSimpleTextItem("", self)
-        self.value.setFont(small)
-        self.grad = QGraphicsSimpleTextItem("", self)
-        self.grad.setFont(small)
-        self.title.setPos(6, 0 if compact else 2)
-        self.sub.setPos(NODE_W - 6 - self.sub.boundingRect().width(), 3)
-        self.value.setPos(6, 11 if compact else 18)
-        self.grad.setPos(6, 22 if compact else 32)
-        self._elide(self.title, NODE_W - 12 - self.sub.boundingRect().width())
-
-    @staticmethod
-    def _elide(item, width):
-        text = item.text()
-        while item.boundingRect().width() > width and len(text) > 3:
-            text = text[:-2] + "…"
-            item.setText(text)
+        if GraphNodeItem._fonts is None:
+            GraphNodeItem._fonts = _fonts()
+        bold, small = GraphNodeItem._fonts
+        ink = theme.text_color()
+        self.sub = NodeText(subtitle, small, 0, 3, ink)
+        self.sub.x = NODE_W - 6 - self.sub.width()
+        self.title = NodeText(title, bold, 6, 0 if compact else 2, ink)
+        self.value = NodeText("", small, 6, 11 if compact else 18, ink)
+        self.grad = NodeText("", small, 6, 22 if compact else 32, ink)
+        self.title.elide(NODE_W - 12 - self.sub.width())
+        self.lines = (self.title, self.sub, self.value, self.grad)
 
     def paint(self, painter, option, widget=None):
         option.state &= ~QStyle.StateFlag.State_Selected
         super().paint(painter, option, widget)
+        for line in self.lines:
+            line.paint(painter)
 
     def hoverEnterEvent(self, event):
         # The tooltip is written when asked: value, gradient and formula as of this step.
@@ -73,29 +113,69 @@ class GraphNodeItem(QGraphicsRectItem):
         super().hoverEnterEvent(event)
 
     def show_state(self, value: str | None, grad: str | None, magnitude: float | None,
-                   current: bool, selected: bool, on_path: bool):
+                   current: bool, selected: bool, on_path: bool, palette: tuple | None = None):
+        """``palette``: (base, text, muted) colours, read once per refresh by the view."""
+        base, text, muted_pen = palette or (theme.base_color(), theme.text_color(), theme.muted_color())
         computed = value is not None
-        fill = theme.gradient_color(magnitude) if grad is not None else theme.base_color()
+        fill = theme.gradient_color(magnitude) if grad is not None else base
         self.setBrush(QBrush(fill))
-        ink = theme.readable_on(fill) if grad is not None else theme.text_color()
+        ink = theme.readable_on(fill) if grad is not None else text
         muted = QColor(ink)
         if not computed:
             muted.setAlpha(110)
-        for item in (self.title, self.sub, self.value, self.grad):
-            item.setBrush(muted if not computed else ink)
+        for line in self.lines:
+            line.color = muted if not computed else ink
         self.value.setText(f"= {value}" if computed else "not computed")
         self.grad.setText(f"∂E: {grad}" if grad is not None else "")
-        self._elide(self.value, NODE_W - 12)
-        self._elide(self.grad, NODE_W - 12)
+        self.value.elide(NODE_W - 12)
+        self.grad.elide(NODE_W - 12)
+        self.update()
         if current:
             pen = QPen(theme.HIGHLIGHT, 4)
         elif selected or on_path:
             pen = QPen(theme.HIGHLIGHT, 2.5, Qt.PenStyle.DashLine if on_path and not selected else Qt.PenStyle.SolidLine)
         elif computed:
-            pen = QPen(theme.text_color(), 1.4)
+            pen = QPen(text, 1.4)
         else:
-            pen = QPen(theme.muted_color(), 1.2, Qt.PenStyle.DashLine)
+            pen = QPen(muted_pen, 1.2, Qt.PenStyle.DashLine)
         self.setPen(pen)
+
+
+class GroupNodeItem(GraphNodeItem):
+    """The "… N more" node of a folded layer: a click opens the layer."""
+
+    def __init__(self, group: FoldGroup):
+        super().__init__(group.id, group.title, "")
+        self.group = group
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, False)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip(group.describe())
+        self.show_counts(0, len(group.members), None)
+
+    def show_counts(self, computed: int, total: int, largest_grad: float | None) -> None:
+        fill = theme.gradient_color(largest_grad) if largest_grad is not None else theme.base_color()
+        self.setBrush(QBrush(fill))
+        ink = theme.readable_on(fill) if largest_grad is not None else theme.text_color()
+        for line in self.lines:
+            line.color = QColor(ink)
+        self.value.setText(f"{computed} of {total} computed")
+        self.grad.setText("click to show all")
+        self.setPen(QPen(theme.muted_color(), 1.4, Qt.PenStyle.DotLine))
+        self.update()
+
+    def hoverEnterEvent(self, event):
+        QGraphicsRectItem.hoverEnterEvent(self, event)
+
+    def mousePressEvent(self, event):
+        event.accept()      # not the start of a drag: the release opens the layer
+
+    def mouseReleaseEvent(self, event):
+        views = self.scene().views() if self.scene() else []
+        if views and hasattr(views[0], "expand_column"):
+            # After this event returns: opening the layer rebuilds the scene this item is in.
+            column = self.group.column
+            QTimer.singleShot(0, lambda: views[0].expand_column(column))
+        event.accept()
 
 
 class GraphView(QGraphicsView):
@@ -105,6 +185,9 @@ class GraphView(QGraphicsView):
         super().__init__(parent)
         self.setObjectName("graphView")
         self.setScene(QGraphicsScene(self))
+        # No BSP index: the scene is rebuilt whole (a walk into a folded layer, a new walk), and
+        # indexing thousands of long edges took seconds at the first paint or export after each build.
+        self.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
@@ -118,6 +201,11 @@ class GraphView(QGraphicsView):
         self.fold_time = False          # one node per op instead of one per time step
         self.fold_weights = False       # neuron level: weights and biases folded into their sum node
         self._groups: dict[int, list[int]] = {}   # shown node → the unrolled nodes it stands for
+        self.fold_wide = True           # neuron level: layers wider than FOLD_ABOVE drawn folded
+        self.expanded: set[int] = set()         # columns the learner opened
+        self.pinned: set[tuple[int, int]] = set()   # neurons found or selected inside folded columns
+        self._walk_reveal: frozenset = frozenset()  # the neurons the current step needs shown
+        self._plan: FoldPlan | None = None
         self._level = None
         self._syncing = False
         self.scene().selectionChanged.connect(self._on_selection)
@@ -126,6 +214,9 @@ class GraphView(QGraphicsView):
     def set_stepper(self, stepper: Stepper | None) -> None:
         keep_view = (stepper is not None and self.stepper is not None and stepper.level == self._level
                      and len(self._nodes_of(stepper)) == sum(len(g) for g in self._groups.values()))
+        if not keep_view:
+            self.expanded, self.pinned = set(), set()
+        self._walk_reveal = frozenset()
         self.stepper = stepper
         self.selected = None
         self.path_nodes, self.path_edges = set(), set()
@@ -167,22 +258,26 @@ class GraphView(QGraphicsView):
             # Close the gaps the other time steps leave: consecutive columns.
             rank = {d: r for r, d in enumerate(sorted({depth[nid] for nid, *_ in nodes}))}
             depth = {nid: rank[depth[nid]] for nid, *_ in nodes}
-        if self.fold_weights and self._level != LAYER:
-            # Folded: a neuron's weight and bias chips are drawn as part of its weighted sum.
-            v = self.stepper.view
-            for n in v.nodes:
-                if n.kind == "sum":
-                    for i in n.inputs:
-                        if v.nodes[i].kind in ("weight", "bias"):
-                            rep[i] = n.id
+        self._plan = None
+        if self._level != LAYER:
+            # Neuron level: chips folded into their sums, wide layers into "… N more" groups.
+            plan = self._plan = fold_plan(self.stepper.view, self.expanded, self.pinned | self._walk_reveal,
+                                          fold_weights=self.fold_weights, fold_wide=self.fold_wide)
+            rep = dict(plan.rep)
+            group_inputs: dict[int, dict[int, None]] = {g: {} for g in plan.groups}
+            for nid, _, _, inputs, _ in nodes:
+                if rep[nid] in group_inputs:
+                    group_inputs[rep[nid]].update(dict.fromkeys(rep[i] for i in inputs))
             nodes = [(nid, name, op, [i for i in dict.fromkeys(rep[i] for i in inputs) if i != nid], shape)
                      for nid, name, op, inputs, shape in nodes if rep[nid] == nid]
+            nodes += [(g.id, g.title, "group", [i for i in group_inputs[g.id] if i != g.id], "")
+                      for g in plan.groups.values()]
         self._groups = {}
         for member, r in rep.items():
             self._groups.setdefault(r, []).append(member)
         compact: set[int] = set()
         if self._level != LAYER:
-            pos, compact = neuron_layout(self.stepper.view, folded=self.fold_weights)
+            pos, compact = neuron_layout(self.stepper.view, folded=self.fold_weights, plan=self._plan)
         else:
             columns: dict[int, list[int]] = {}
             for nid, *_ in nodes:
@@ -198,6 +293,12 @@ class GraphView(QGraphicsView):
             sub = op if self._level == LAYER and op not in ("param", "input", "const") else shape
             if self._level != LAYER:
                 sub = ""
+            if op == "group":
+                item = GroupNodeItem(self._plan.groups[nid])
+                item.setPos(pos[nid])
+                scene.addItem(item)
+                self.items[nid] = item
+                continue
             item = GraphNodeItem(nid, title, sub, compact=nid in compact)
             item.setPos(pos[nid])
             item.setToolTip(f"{name}\nop: {op}" + (f"\nshape: {shape}" if shape else ""))
@@ -225,11 +326,17 @@ class GraphView(QGraphicsView):
             self._rebuild()
             return
         current = st.current.node if st.current else None
+        if self._reveal_for(current):
+            return
         # A long unrolled walk has thousands of nodes: redraw only those whose state changed.
         cache = getattr(self, "_state_cache", None)
         if cache is None or cache.get("_for") != (id(st), st.level, self.digits, self.fold_weights):
             cache = self._state_cache = {"_for": (id(st), st.level, self.digits, self.fold_weights)}
+        palette = (theme.base_color(), theme.text_color(), theme.muted_color())
         for nid, item in self.items.items():
+            if isinstance(item, GroupNodeItem):
+                self._refresh_group(item, cache)
+                continue
             members = self._groups.get(nid, [nid])
             states = [(m, *st.node_state(m)) for m in members]
             # A folded node shows its latest computed time step.
@@ -238,8 +345,8 @@ class GraphView(QGraphicsView):
             has_grad = any(g for _, _, g in states)
             if has_grad:
                 shown = min(m for m, _, g in states if g)    # backward runs back through time
-            if self.fold_weights and st.level != LAYER:
-                shown = nid            # a folded neuron shows its own sum, not its weights'
+            if st.level != LAYER:
+                shown = nid            # a neuron shows its own sum, not the weights folded into it
                 has_value, has_grad = st.node_state(nid)
             key = (shown, has_value, has_grad, current in members, nid == self.selected, nid in self.path_nodes)
             if cache.get(nid) == key and cache.get("_item", {}).get(nid) is item:
@@ -250,18 +357,61 @@ class GraphView(QGraphicsView):
             mag = _magnitude(grad) if has_grad and grad is not None else None
             item.show_state(self._fmt(value) if has_value else None,
                             self._fmt(grad) if has_grad and grad is not None else None,
-                            mag, current in members, nid == self.selected, nid in self.path_nodes)
+                            mag, current in members, nid == self.selected, nid in self.path_nodes, palette)
         path_key = (frozenset(self.path_edges), len(self.edges))
         if cache.get("_edges") != path_key:
             cache["_edges"] = path_key
+            rep = self._plan.rep if self._plan is not None else {}
+            drawn = {(rep.get(a, a), rep.get(b, b)) for a, b in self.path_edges}
             for src, dst, line in self.edges:
-                on = (src, dst) in self.path_edges
+                on = (src, dst) in drawn
                 pen = QPen(theme.HIGHLIGHT, 2.5) if on else QPen(theme.muted_color(), 1.0)
                 line.setPen(pen)
                 line.setZValue(1 if on else 0)
         shown_current = next((n for n, g in self._groups.items() if current in g), current)
         if shown_current is not None and shown_current in self.items:
             self.ensureVisible(self.items[shown_current], 40, 40)
+
+    # -- folded layers ------------------------------------------------------------------------
+    def _reveal_for(self, current: int | None) -> bool:
+        """Show the neuron the walk is on if it sits in a folded layer (and fold back the one
+        shown for the previous step). True if the graph was rebuilt (which refreshed it)."""
+        if self._plan is None or self.stepper is None or self.stepper.level == LAYER:
+            return False
+        need: frozenset = frozenset()
+        if current is not None and self.fold_wide:
+            widths = column_widths(self.stepper.view)
+            need = frozenset(u for u in needed_units(self.stepper.view, current)
+                             if folded(widths, u, self.expanded, self.pinned))
+        if need == self._walk_reveal:
+            return False
+        self._walk_reveal = need
+        self._rebuild()
+        return True
+
+    def reveal(self, nid: int) -> None:
+        """Draw ``nid`` as itself, opening the folded layers it hides in for good."""
+        if self._plan is None or nid not in self._plan.hidden or self.stepper is None:
+            return
+        self.pinned |= needed_units(self.stepper.view, nid)
+        self._rebuild()
+
+    def expand_column(self, column: int) -> None:
+        """Open a folded layer (a click on its "… N more" node)."""
+        self.expanded.add(column)
+        self._rebuild()
+
+    def _refresh_group(self, item: GroupNodeItem, cache: dict) -> None:
+        st = self.stepper
+        states = [st.node_state(m) for m in item.group.members]
+        grads = [abs(st.view.nodes[m].grad) for m, (_, g) in zip(item.group.members, states)
+                 if g and st.view.nodes[m].grad is not None]
+        key = ("group", sum(v for v, _ in states), len(grads))
+        if cache.get(item.node_id) == key and cache.get("_item", {}).get(item.node_id) is item:
+            return
+        cache[item.node_id] = key
+        cache.setdefault("_item", {})[item.node_id] = item
+        item.show_counts(sum(v for v, _ in states), len(states), max(grads) if grads else None)
 
     def _numbers(self, nid):
         """(value, |grad| or signed grad) as floats or arrays, for display."""
@@ -292,6 +442,8 @@ class GraphView(QGraphicsView):
             self.nodeClicked.emit(items[0].node_id)
 
     def select_node(self, nid: int | None, paths: list[list[int]] | None = None) -> None:
+        if nid is not None:
+            self.reveal(nid)      # chosen on the canvas or in the formula: shown even in a folded layer
         self.selected = nid
         self.path_nodes = {i for p in (paths or []) for i in p}
         self.path_edges = set()
@@ -354,6 +506,7 @@ class GraphView(QGraphicsView):
             nid = names[matches[0]] if matches else None
         if nid is None:
             return None
+        self.reveal(nid)
         shown = next((r for r, members in self._groups.items() if nid in members), nid)
         if shown not in self.items:
             return None
@@ -368,6 +521,8 @@ class GraphView(QGraphicsView):
         st = self.stepper
         if st is None:
             return ""
+        if self._plan is not None and nid in self._plan.groups:
+            return self._plan.groups[nid].describe()
         has_value, has_grad = st.node_state(nid)
         value, grad = self._numbers(nid)
         digits = max(self.digits, 6)
@@ -407,18 +562,37 @@ class GraphView(QGraphicsView):
             self.digits = old
 
 
-def neuron_layout(view, folded: bool = False) -> tuple[dict[int, QPointF], set[int]]:
+def neuron_layout(view, folded: bool = False, plan: FoldPlan | None = None) -> tuple[dict[int, QPointF], set[int]]:
     """Neuron-level positions: layers left to right; in each, every neuron is a band with its
     weight and bias chips stacked beside its weighted sum, then its activation (and skip sum).
+    A folded layer's "… N more" node takes one band where its first hidden neuron would be.
     Returns the positions and the ids drawn as compact chips."""
     nodes = view.nodes
     pos: dict[int, QPointF] = {}
     compact: set[int] = set()
+    shown = plan.visible if plan is not None else (lambda nid: True)
+    group_at: dict[tuple[int, int], int] = {}     # (column, first hidden unit) → group id
+    for g in (plan.groups.values() if plan is not None else ()):
+        group_at[(g.column, g.units[0])] = g.id
     columns: list[list[tuple[int, float, float]]] = []   # per layer block: (id, x, y) before centring
-    inputs = [n.id for n in nodes if n.kind == "input"]
-    columns.append([(nid, 0.0, r * ROW_GAP) for r, nid in enumerate(inputs)])
+    block, r = [], 0
+    for n in nodes:
+        if n.kind != "input":
+            continue
+        gid = group_at.get((0, n.tensor[1][1]))
+        if gid is not None:
+            block.append((gid, 0.0, r * ROW_GAP))
+            r += 1
+        if shown(n.id):
+            block.append((n.id, 0.0, r * ROW_GAP))
+            r += 1
+    columns.append(block)
     x = COL_GAP
     layers = sorted({n.layer for n in nodes if n.kind == "sum"})
+    after_sum: dict[tuple, list] = {}
+    for n in nodes:
+        if n.kind in ("act", "residual"):
+            after_sum.setdefault((n.layer, n.unit), []).append(n)
     last_x = 0.0
     for li in layers:
         sums = [n for n in nodes if n.kind == "sum" and n.layer == li]
@@ -428,23 +602,28 @@ def neuron_layout(view, folded: bool = False) -> tuple[dict[int, QPointF], set[i
         x_res = x_act + COL_GAP
         has_res = any(n.kind == "residual" and n.layer == li for n in nodes)
         for s in sums:
-            chips = [] if folded else [i for i in s.inputs if nodes[i].kind in ("weight", "bias")]
+            gid = group_at.get((li + 1, s.unit))
+            if gid is not None:
+                block.append((gid, x_sum, y))
+                y += NODE_H + BAND_GAP
+            if not shown(s.id):
+                continue
+            chips = [] if folded else [i for i in s.inputs if nodes[i].kind in ("weight", "bias") and shown(i)]
             band = max(len(chips) * CHIP_GAP, NODE_H)
             for k, c in enumerate(chips):
                 block.append((c, x, y + k * CHIP_GAP))
                 compact.add(c)
             mid = y + band / 2 - NODE_H / 2
             block.append((s.id, x_sum, mid))
-            for n in nodes:
-                if n.layer == li and n.unit == s.unit and n.kind in ("act", "residual"):
-                    block.append((n.id, x_act if n.kind == "act" else x_res, mid))
+            for n in after_sum.get((li, s.unit), ()):
+                block.append((n.id, x_act if n.kind == "act" else x_res, mid))
             y += band + BAND_GAP
         columns.append(block)
         last_x = x_res if has_res else x_act
         x = last_x + COL_GAP
     # The loss, its targets (below the outputs), penalties and the total.
     tail, y = [], 0.0
-    targets = [n.id for n in nodes if n.kind == "target"]
+    targets = [n.id for n in nodes if n.kind == "target" and shown(n.id)]
     loss = [n.id for n in nodes if n.kind == "loss"]
     pens = [n.id for n in nodes if n.kind == "penalty"]
     total = [n.id for n in nodes if n.kind == "total"]
@@ -466,7 +645,8 @@ def neuron_layout(view, folded: bool = False) -> tuple[dict[int, QPointF], set[i
         for nid, xx, yy in block:
             pos[nid] = QPointF(xx, yy + dy)
     # Anything not placed above (a kind added later) goes in a column of its own, at the end.
-    extra = [n.id for n in nodes if n.id not in pos and not (folded and n.kind in ("weight", "bias"))]
+    extra = [n.id for n in nodes if n.id not in pos and shown(n.id)
+             and not (folded and n.kind in ("weight", "bias"))]
     for r, nid in enumerate(extra):
         pos[nid] = QPointF(x + 2 * COL_GAP, r * ROW_GAP)
     return pos, compact

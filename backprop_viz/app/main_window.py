@@ -133,9 +133,8 @@ class MainWindow(QMainWindow):
         self._dock("training", "Training", self.training_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.data_panel = DataPanel(self.doc)
         self._dock("data", "Data", self.data_panel, Qt.DockWidgetArea.LeftDockWidgetArea, scroll=False)
-        self.stepper_panel = StepperPanel(self.doc)
-        self.stepper_panel.runner = self.training
-        self.stepper_panel.rebuild()
+        # Made with its runner: the walk is built once, of the run's own next update.
+        self.stepper_panel = StepperPanel(self.doc, runner=self.training)
         # The stepper's keys work from every workspace, and bring the walk into view.
         for act in self.stepper_panel.actions():
             self.addAction(act)

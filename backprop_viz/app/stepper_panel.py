@@ -13,6 +13,7 @@ from ..engine import NeuronViewUnavailable, SpecError
 from ..session.stepper import (AUTO_NEURON_NODES, BACKWARD, FORWARD, LAYER, LOSS_AFTER, NEURON, UPDATE,
                                Stepper)
 from ..session.edits import weight_key
+from ..session.graph_folding import FOLD_ABOVE
 from ..session.walk import WHOLE, WalkSource, local_plan
 from .document import Document
 from .formula_panel import FormulaPanel
@@ -29,7 +30,7 @@ class StepperPanel(QWidget):
     updateApplied = Signal()
     walkChanged = Signal()      # the walk moved or was rebuilt (the canvas overlay follows)
 
-    def __init__(self, doc: Document, parent=None):
+    def __init__(self, doc: Document, parent=None, runner=None):
         super().__init__(parent)
         self.setObjectName("stepperPanel")
         self.doc = doc
@@ -37,7 +38,7 @@ class StepperPanel(QWidget):
         self.level = "auto"
         # Where walks come from: the training controller (the run's own next update) or,
         # for a panel on its own, a run freshly loaded from the project.
-        self.runner = None
+        self.runner = runner
         self.frozen = False             # while training runs, the walk is not rebuilt
         self.built_version = -1         # the document version the walk was made from
         self.special = None             # a walk that is not the next update (a step that went non-finite)
@@ -166,6 +167,14 @@ class StepperPanel(QWidget):
                                      "(steps on a weight light up its neuron)")
         self.fold_weights.toggled.connect(self._fold_weights_changed)
         row.addWidget(self.fold_weights)
+        self.fold_wide = QCheckBox("fold wide layers")
+        self.fold_wide.setObjectName("foldWide")
+        self.fold_wide.setChecked(True)
+        self.fold_wide.setToolTip(f"Neuron level: a layer of more than {FOLD_ABOVE} neurons shows its first and "
+                                  "last few and a \"… N more\" node (click it to show them all); the neuron the "
+                                  "walk is on is always shown")
+        self.fold_wide.toggled.connect(self._fold_wide_changed)
+        row.addWidget(self.fold_wide)
         fit = QToolButton()
         fit.setObjectName("fitGraph")
         fit.setText("Fit")
@@ -206,6 +215,11 @@ class StepperPanel(QWidget):
 
     def _fold_weights_changed(self, on: bool) -> None:
         self.graph.fold_weights = on
+        self.graph.set_stepper(self.stepper)
+
+    def _fold_wide_changed(self, on: bool) -> None:
+        self.graph.fold_wide = on
+        self.graph.expanded.clear()
         self.graph.set_stepper(self.stepper)
 
     def _fold_changed(self, on: bool) -> None:

@@ -81,7 +81,7 @@ def test_choosing_the_digits_adapts_the_network_after_asking(qtbot, make_window,
     spec = w.doc.project.network_spec
     assert spec["inputs"] == 64 and spec["layers"][-1]["units"] == 10 and spec["loss"] == "cross_entropy"
     assert panel.stack.currentWidget() is panel.table
-    assert panel.table.columnCount() == 74
+    assert panel.table.model().columnCount() == 74
     assert "1438 training and 359 validation" in panel.caption.text()
 
 

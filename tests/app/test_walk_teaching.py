@@ -272,3 +272,34 @@ def test_hovering_a_gradient_mark_names_its_number(qtbot, make_window):
     far = w.canvas.neurons[("neuron", 0, 0)].pos() + QPointF(-80, -80)
     assert layer.mark_at(far) is None
     assert not layer.shape().contains(far)        # empty canvas stays the canvas's
+
+
+def test_a_step_touches_only_the_canvas_items_it_changes(qtbot, make_window):
+    w = make_window("mlp")
+    panel, overlay = w.stepper_panel, w.walk_overlay
+    st = panel.stepper
+    assert st.level == "neuron"
+    # Forward: a new value in one neuron and the ring moved; the other values stay the same items.
+    panel.run_to_loss()
+    panel.step_back()
+    kept = dict(overlay.value_items)
+    panel.step_back()
+    assert overlay.touched <= 3
+    assert all(overlay.value_items[k] is item for k, item in kept.items() if k in overlay.value_items)
+    # Backward: each step on a weight adds its one mark (the largest gradient is already known).
+    panel.run_to_end()
+    while st.view.nodes[st.current.node].kind != "weight":
+        panel.step_back()
+    marks = dict(overlay.grad_items)
+    assert len(marks) > 40
+    layer = overlay.layer
+    panel.step_back()
+    assert max(abs(g) for g in overlay.grads.values()) == max(abs(m.grad) for m in marks.values())
+    assert overlay.touched <= 3, overlay.touched            # one mark gone, the ring moved
+    assert sum(overlay.grad_items.get(k) is m for k, m in marks.items()) == len(marks) - 1
+    assert overlay.layer is layer                           # one item for every mark, kept
+    panel.step_forward()
+    assert set(overlay.grad_items) == set(marks)
+    assert overlay.touched <= 3
+    for key, mark in overlay.grad_items.items():
+        assert mark.toolTip() == marks[key].toolTip()
