@@ -1,4 +1,8 @@
-"""File › Open lesson: a built-in or saved lesson opens its project and a lesson window beside the app."""
+"""File › Open lesson: a built-in or saved lesson opens its project and a lesson window beside the app.
+
+While a lesson is open, its step's controls are applied to the window (:mod:`.lesson_controls`),
+selections on the canvas and in the graph answer find checks, and the run's metrics answer reach
+checks. Closing the lesson window puts every control back."""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu
 
 from ..engine import SpecError
+from ..session.lesson_picks import canvas_pick, graph_pick
 from ..session.lessons import Lesson, hidden_units, latest_metrics, lessons_dir, place_walk
 from ..session.project import Project
 from . import dialogs
+from .lesson_controls import LessonControls
 from .lesson_panel import LessonPanel
 
 LESSON_FILTER = "Lesson (*.json)"
@@ -18,6 +24,7 @@ class LessonActions:
     def __init__(self, window):
         self.w = window
         self.panel: LessonPanel | None = None
+        self.controls = LessonControls(window)
 
     def build_menu(self, parent_menu: QMenu) -> QMenu:
         m = parent_menu.addMenu("Open &lesson")
@@ -42,20 +49,65 @@ class LessonActions:
             return False
         project = Project.from_dict(lesson.project.to_dict())
         project.title = lesson.title      # the window shows it until the project is saved under a name
+        self.close_lesson()
         self.w.replace_document(project, None)
-        if self.panel is not None:
-            self.panel.close()
-            self.panel.deleteLater()
         # A window of its own beside the app: the workspaces' layouts stay as they are.
         self.panel = LessonPanel(lesson, self.w)
         self.panel.setWindowFlag(Qt.WindowType.Tool, True)
         self.panel.setWindowTitle(f"Lesson — {lesson.title}")
+        self.panel.folder = self.w._last_folder()
         self.panel.step_changed.connect(self._follow)
-        self.w.training.snapshot.connect(self._metrics)
-        self.panel.resize(440, 620)
+        self.panel.closed.connect(self.close_lesson)
+        self._connect_document()
+        self.panel.resize(440, 660)
         self.panel.show()
         self._follow(0)
         return True
+
+    def close_lesson(self) -> None:
+        """The lesson window goes and the window's controls are as they were before it."""
+        panel, self.panel = self.panel, None
+        self.controls.restore()
+        self.controls.controls = {}
+        if panel is not None:
+            panel.closed.disconnect(self.close_lesson)
+            panel.close()
+            panel.deleteLater()
+
+    def _connect_document(self) -> None:
+        """The current document's panels report to the lesson (they are new with each document)."""
+        w = self.w
+        w.training.snapshot.connect(self._metrics)
+        w.doc.selectionChanged.connect(self._canvas_selected)
+        w.stepper_panel.graph.nodeClicked.connect(self._graph_clicked)
+
+    def document_replaced(self) -> None:
+        """Called by the window when it has built panels for a new document."""
+        if self.panel is not None:
+            self._connect_document()
+            self.controls.reapply()
+
+    def workspace_laid_out(self) -> None:
+        """Called by the window when a workspace has re-arranged the docks."""
+        if self.panel is not None:
+            self.controls.reapply(docks_rearranged=True)
+
+    # -- find checks: what the student selects ---------------------------------------------------
+    def _canvas_selected(self, key) -> None:
+        # A click in the graph also selects on the canvas; the graph's own signal answers for it.
+        if self.panel is None or self.w.stepper_panel._linking:
+            return
+        self.panel.pick(canvas_pick(self.w.doc.project.network_spec, key))
+
+    def _graph_clicked(self, nid: int) -> None:
+        sp = self.w.stepper_panel
+        if self.panel is None or sp.stepper is None:
+            return
+        self.panel.pick(graph_pick(sp.stepper, nid, sp.formula.element))
+
+    def step_controls(self, i: int) -> dict:
+        """A step without controls keeps the ones before it."""
+        return next((s["controls"] for s in reversed(self.panel.lesson.steps[:i + 1]) if "controls" in s), {})
 
     def _metrics(self, _snap=None) -> None:
         if self.panel is not None and self.w.training.history is not None:
@@ -65,6 +117,7 @@ class LessonActions:
     def _follow(self, i: int) -> None:
         """The step's setup applied to the window: its template or settings (one undoable edit),
         and the walk where the step puts it, so the graph shows the same moment."""
+        self.controls.apply(self.step_controls(i))
         setup = self.panel.step.get("setup") or {}
         doc = self.w.doc
         if "template" in setup:

@@ -121,6 +121,8 @@ class MainWindow(QMainWindow):
         self._update_title()
         if old is not None:
             old.dispose()
+        if getattr(self, "lessons", None) is not None:
+            self.lessons.document_replaced()
 
     def _install_panels(self) -> None:
         first = not self.docks
@@ -262,6 +264,8 @@ class MainWindow(QMainWindow):
         act = getattr(self, "workspace_actions", {}).get(name)
         if act is not None and not act.isChecked():
             act.setChecked(True)
+        if getattr(self, "lessons", None) is not None:
+            self.lessons.workspace_laid_out()
 
     @property
     def workspace(self) -> str:
