@@ -103,7 +103,7 @@ class LessonActions:
         sp = self.w.stepper_panel
         if self.panel is None or sp.stepper is None:
             return
-        self.panel.pick(graph_pick(sp.stepper, nid, sp.formula.element))
+        self.panel.pick(graph_pick(sp.stepper, nid))
 
     def step_controls(self, i: int) -> dict:
         """A step without controls keeps the ones before it."""

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QTex
 
 from ..engine import SpecError
 from ..session.lesson_answers import Answers, export_markdown
+from ..session.lesson_picks import label_of
 from ..session.lessons import Lesson, check_find, check_predict, check_reach, lesson_stepper, place_walk
 from . import dialogs
 
@@ -157,6 +158,13 @@ class LessonPanel(QWidget):
         check = self._check("find")
         if check is None or self.stepper is None or name is None:
             return None
+        tensor = self.stepper.trace.node(name) if name in self.stepper.trace.by_name else None
+        if tensor is not None and tensor.value.size > 1:
+            # A layer-level graph node is a whole tensor: the check wants one of its values.
+            self._show_feedback(f"{name} holds {tensor.value.size} values: select one of them on the "
+                                "network.", False)
+            return False
+        name = label_of(self.stepper, name)
         fb = check_find(check, self.stepper, name)
         message = fb.message
         if not fb.correct and check.get("hint"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..engine import SpecError
 from .edits import weight_key
 from .stepper import LAYER, Stepper
 
@@ -34,10 +35,10 @@ def canvas_pick(network_spec: dict, key) -> str | None:
     return None
 
 
-def graph_pick(stepper: Stepper, nid: int, element=None) -> str | None:
+def graph_pick(stepper: Stepper, nid: int) -> str | None:
     """The name of a node clicked in the graph of ``stepper``'s walk. At layer level a node is a whole
-    tensor: ``element`` (the one chosen in the formula panel) names one of its values, and a
-    one-value tensor names itself."""
+    tensor, named as such (a find check wants one value: the canvas names single weights); a
+    one-value tensor names its value."""
     if stepper.level != LAYER and stepper.view is not None:
         if not 0 <= nid < len(stepper.view.nodes):
             return None
@@ -49,8 +50,23 @@ def graph_pick(stepper: Stepper, nid: int, element=None) -> str | None:
         return None
     node = stepper.trace.nodes[nid]
     shape = np.shape(node.value)
-    if element is not None and len(element) == len(shape):
-        return _element(node.name, element)
     if int(np.prod(shape)) == 1:
         return _element(node.name, (0,) * len(shape))
     return node.name
+
+
+def label_of(stepper: Stepper, name: str) -> str:
+    """``name`` as the walk labels it at neuron level (``layers.0.weight[0,0]`` → ``W1``), so feedback
+    uses the names the student sees; unchanged at layer level or when the walk has no such label."""
+    from .lessons import resolve
+    if stepper.level == LAYER or stepper.view is None:
+        return name
+    try:
+        t = resolve(stepper, name)
+    except SpecError:
+        return name
+    if t.level != LAYER:
+        return name
+    tensor = (stepper.trace.nodes[t.node].name, tuple(t.index or ()))
+    return next((n.label for n in stepper.view.nodes
+                 if n.tensor is not None and (n.tensor[0], tuple(n.tensor[1])) == tensor), name)
