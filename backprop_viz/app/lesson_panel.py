@@ -19,7 +19,8 @@ from ..session.lessons import Lesson, check_find, check_predict, check_reach, le
 from . import dialogs
 
 PROMPTS = {"value": "Your value:", "gradient": "Your gradient:", "updated": "New value:",
-           "update_sign": "up or down:", "loss": "Your loss:", "loss_after": "Loss after:"}
+           "update_sign": "up or down:", "loss": "Your loss:", "loss_after": "Loss after:",
+           "time_ratio": "Your ratio:"}
 
 
 ANSWERS_FILTER = "Lesson answers (*.json)"
