@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QMenu
 
 from ..engine import SpecError
 from ..session.lesson_picks import canvas_pick, graph_pick
-from ..session.lessons import Lesson, hidden_units, latest_metrics, lessons_dir, place_walk
+from ..session.layout_geometry import BUILD, TRAIN, WALK
+from ..session.lessons import Lesson, hidden_units, latest_metrics, lesson_stepper, lessons_dir, place_walk
 from ..session.project import Project
 from . import dialogs
 from .lesson_controls import LessonControls
@@ -115,9 +116,16 @@ class LessonActions:
                                     hidden_units(self.w.doc.project.network_spec))
 
     def _follow(self, i: int) -> None:
-        """The step's setup applied to the window: its template or settings (one undoable edit),
-        and the walk where the step puts it, so the graph shows the same moment."""
-        self.controls.apply(self.step_controls(i))
+        """The step's setup applied to the window: its controls (in the workspace that shows them),
+        its template or settings (one undoable edit), and the lesson's walk where the step puts it,
+        so the graph shows the numbers the step's check is about."""
+        controls = self.step_controls(i)
+        self.controls.apply({})
+        workspace = workspace_for(controls)
+        if workspace is not None and any(self.w.docks[n].isHidden() for n in controls.get("shown", [])
+                                         if n in self.w.docks):
+            self.w.set_workspace(workspace)
+        self.controls.apply(controls)
         setup = self.panel.step.get("setup") or {}
         doc = self.w.doc
         if "template" in setup:
@@ -128,14 +136,34 @@ class LessonActions:
             if wanted != p.training:
                 doc.apply(Project(p.network_spec, p.data, wanted, p.view), "Lesson step settings")
         self._metrics()
-        where = setup.get("walk")
+        if "walk" in setup:
+            self._show_walk(i, setup["walk"])
+
+    def _show_walk(self, i: int, where) -> None:
         sp = self.w.stepper_panel
-        st = sp.current_stepper()
-        if where is None or st is None:
+        if sp.frozen:
             return
         try:
-            place_walk(st, where if not isinstance(where, int) else min(where, len(st.steps) - 1))
-        except (ValueError, IndexError):
+            st = lesson_stepper(self.panel.lesson.project_at(i))
+            place_walk(st, where)
+        except (SpecError, ValueError, IndexError):
             return
-        sp.graph.refresh()
+        # The stepper shows this walk as it shows any given step; an edit or a run replaces it.
+        sp.stepper = st
+        sp.built_version = self.w.doc.version
+        sp.special = "the lesson's first sample"
+        sp.graph.set_stepper(st)
+        sp.formula.show_node(st, None)
         sp._update()
+
+
+def workspace_for(controls: dict) -> str | None:
+    """The workspace whose layout has room for what a step shows: the walk, the run or the drawing."""
+    shown = set(controls.get("shown", []))
+    if shown & {"stepper", "graph", "formula"}:
+        return WALK
+    if shown & {"training", "plots"}:
+        return TRAIN
+    if shown & {"editor", "inspector"}:
+        return BUILD
+    return None

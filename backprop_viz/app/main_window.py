@@ -149,6 +149,7 @@ class MainWindow(QMainWindow):
         if first:
             self.help_panel = HelpPanel(self._shortcut_actions)
             self.help_panel.wayInChosen.connect(self.way_in)
+            self.help_panel.lessonChosen.connect(lambda path: self.lessons.open_path(path))
             self._dock("help", "Help", self.help_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._wire_training()
 

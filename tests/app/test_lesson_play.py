@@ -97,3 +97,18 @@ def test_play_a_built_in_lesson(qtbot, make_window, name):
     checks = [j for j, s in enumerate(panel.lesson.steps) if s.get("check")]
     assert sorted(j for j, (_, ok) in panel.answers.items() if ok) == checks
     assert wrong_done or name not in WRONG
+
+
+def test_open_a_lesson_from_the_welcome_page(qtbot, make_window):
+    w = make_window("xor")
+    hp = w.help_panel
+    qtbot.waitUntil(hp.welcome.isVisible)
+    names = [hp.lesson_choice.itemText(i) for i in range(hp.lesson_choice.count())]
+    assert names == [a.text() for a in w.lessons.menu.actions() if a.text() and a.text() != "Lesson file…"]
+    hp.lesson_choice.setFocus()
+    qtbot.keyClicks(hp.lesson_choice, "Vanishing")
+    assert hp.lesson_choice.currentText() == "Vanishing gradients"
+    qtbot.mouseClick(hp.lesson_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.lessons.panel is not None and w.lessons.panel.isVisible())
+    assert w.doc.title == "Vanishing gradients: see it, explain it, fix it"
+    assert len(w.doc.project.network_spec["layers"]) == 10
