@@ -16,6 +16,7 @@ from ..session.lessons import Lesson, hidden_units, latest_metrics, lesson_stepp
 from ..session.project import Project
 from . import dialogs
 from .lesson_controls import LessonControls
+from .lesson_editor import LessonEditor
 from .lesson_panel import LessonPanel
 
 LESSON_FILTER = "Lesson (*.json)"
@@ -26,6 +27,7 @@ class LessonActions:
         self.w = window
         self.panel: LessonPanel | None = None
         self.controls = LessonControls(window)
+        self.editor: LessonEditor | None = None
 
     def build_menu(self, parent_menu: QMenu) -> QMenu:
         m = parent_menu.addMenu("Open &lesson")
@@ -34,7 +36,26 @@ class LessonActions:
         m.addSeparator()
         m.addAction("Lesson file…", self.open_dialog)
         self.menu = m
+        self.act_save_as_lesson = parent_menu.addAction("Save as l&esson…", self.save_as_lesson)
+        self.act_save_as_lesson.setToolTip("The current project as the start of a lesson, with its steps written "
+                                           "in a simple editor")
         return m
+
+    def save_as_lesson(self) -> LessonEditor:
+        """The editor for a lesson starting from the project as it is now (a window of its own).
+        Opened again, it keeps the steps written so far and takes the project as it is then."""
+        if self.editor is not None:
+            self.editor.project = self.w.doc.project
+            self.editor.show()
+            self.editor.raise_()
+            return self.editor
+        self.editor = LessonEditor(self.w.doc.project, self.w.doc.title, self.w)
+        self.editor.setWindowFlag(Qt.WindowType.Tool, True)
+        self.editor.setWindowTitle(f"Save as lesson — {self.w.doc.title}")
+        self.editor.folder = self.w._last_folder()
+        self.editor.resize(1000, 680)
+        self.editor.show()
+        return self.editor
 
     def open_dialog(self) -> bool:
         path = dialogs.open_path(self.w, "Open lesson", self.w._last_folder(), LESSON_FILTER)
