@@ -25,6 +25,10 @@ FILTERS = {
 }
 
 
+# A training-run animation: this many updates from the project as it is, in this many frames.
+RUN_UPDATES, RUN_FRAMES = 300, 30
+
+
 def plots_of(window) -> dict:
     """Name → pyqtgraph PlotItem of every plot the app draws."""
     p = window.plots
@@ -53,6 +57,7 @@ class ExportActions:
         # Only where an encoder is installed (the optional "video" extra).
         self.act_walk_mp4 = m.addAction("Walk as MP4 video…", self.walk_mp4)
         self.act_walk_mp4.setVisible(mp4_available())
+        m.addAction("Training run as animated GIF…", self.run_gif)
         m.addSeparator()
         m.addAction("Network file…", self.w.export_network)
         m.addAction("PyTorch training script…", self.torch)
@@ -188,6 +193,35 @@ class ExportActions:
     def walk_mp4(self, path=None) -> bool:
         """The walk as an MP4 video, the same frames and timing as the GIF."""
         return self._walk_animation(path, "mp4")
+
+    def run_gif(self, path=None, updates: int = RUN_UPDATES) -> bool:
+        """The training run from the project as it is, replayed: loss curve and decision boundary
+        per frame, as an animated GIF; the frame titles are kept in ``last_run_titles``."""
+        from .run_animation import export_run_gif
+        path = path or self._path("Export a training run as an animated GIF", "gif", "training-run.gif")
+        if not path:
+            return False
+        path = self._ext(path, ("gif",), "gif")
+        dialog = QProgressDialog("Replaying the run and drawing its frames…", "Cancel", 0, RUN_FRAMES, self.w)
+        dialog.setMinimumDuration(400)
+
+        def progress(done, total):
+            dialog.setValue(done)
+            QApplication.processEvents()
+            return not dialog.wasCanceled()
+        try:
+            titles = export_run_gif(self.w.doc.project, path, updates, RUN_FRAMES, progress=progress)
+        except (OSError, ValueError) as exc:
+            dialogs.error(self.w, "Export failed", f"{path} could not be written: {getattr(exc, 'strerror', None) or exc}")
+            return False
+        finally:
+            dialog.close()
+        if not titles:
+            self.w.statusBar().showMessage("Training-run GIF cancelled; nothing written", 5000)
+            return False
+        self.last_run_titles = titles
+        self.w.statusBar().showMessage(f"Exported {path} ({len(titles)} frames, {updates} updates)", 5000)
+        return True
 
     def _walk_animation(self, path, kind: str) -> bool:
         panel = self.w.stepper_panel
