@@ -104,7 +104,7 @@ def walk_frames(panel, scale: float = 1.5, digits: int = 9, progress=None):
             panel.graph.refresh()
             image = render_scene(scene, rect, scale, QColor("white"))
             if image is None:
-                raise OSError(f"{path}: the graph could not be drawn")
+                raise OSError("the graph could not be drawn")
             frames.append(_to_pil(_with_caption(image, caption, strip, font)))
             if progress is not None and not progress(i + 1, len(captions)):
                 return None

@@ -48,11 +48,11 @@ def graph_pick(stepper: Stepper, nid: int) -> str | None:
         return node.label
     if not 0 <= nid < len(stepper.trace.nodes):
         return None
-    node = stepper.trace.nodes[nid]
-    shape = np.shape(node.value)
+    tnode = stepper.trace.nodes[nid]
+    shape = np.shape(tnode.value)
     if int(np.prod(shape)) == 1:
-        return _element(node.name, (0,) * len(shape))
-    return node.name
+        return _element(tnode.name, (0,) * len(shape))
+    return tnode.name
 
 
 def label_of(stepper: Stepper, name: str) -> str:

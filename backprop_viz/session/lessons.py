@@ -123,6 +123,34 @@ def resolve(stepper: Stepper, name: str, path: str = "of") -> Target:
 
 
 # -- checks -----------------------------------------------------------------------------------------------
+def _validate_predict(d: dict, out: dict, path: str, stepper: Stepper | None) -> None:
+    q = d.get("quantity")
+    if q not in QUANTITIES:
+        raise SpecError(f"{path}.quantity", f"expected one of {', '.join(QUANTITIES)}, got {_show(q)}")
+    if q in NEEDS_OF:
+        if "of" not in d:
+            raise SpecError(f"{path}.of", f"missing (which element's {q.replace('_', ' ')}?)")
+        if stepper is not None:
+            resolve(stepper, d["of"], f"{path}.of")
+    elif "of" in d:
+        raise SpecError(f"{path}.of", f"not used by quantity {q!r}")
+    if q == "time_ratio" and stepper is not None:
+        time_norms(stepper, f"{path}.quantity")
+    if q == "update_sign":
+        for key in ("tolerance", "rtol"):
+            if key in d:
+                raise SpecError(f"{path}.{key}", "a sign has no tolerance")
+    else:
+        rtol = d.get("rtol")
+        if rtol is not None and (not is_number(rtol) or not 0 < rtol < 1):
+            raise SpecError(f"{path}.rtol", f"expected a fraction between 0 and 1, got {_show(rtol)}")
+        # With a relative tolerance alone, a tiny value is not matched by 0.
+        tol = d.get("tolerance", 0 if rtol is not None else 1e-6)
+        if not is_number(tol) or not (0 < tol < math.inf or (tol == 0 and rtol is not None)):
+            raise SpecError(f"{path}.tolerance", f"expected a number > 0, got {_show(tol)}")
+        out["tolerance"] = tol
+
+
 def validate_check(d, path: str, stepper: Stepper | None) -> dict:
     if not isinstance(d, dict):
         raise SpecError(path, f"expected an object, got {type(d).__name__}")
@@ -133,31 +161,7 @@ def validate_check(d, path: str, stepper: Stepper | None) -> dict:
     out = copy.deepcopy(d)
     _text(d.get("hint"), f"{path}.hint", required=False)
     if kind == "predict":
-        q = d.get("quantity")
-        if q not in QUANTITIES:
-            raise SpecError(f"{path}.quantity", f"expected one of {', '.join(QUANTITIES)}, got {_show(q)}")
-        if q in NEEDS_OF:
-            if "of" not in d:
-                raise SpecError(f"{path}.of", f"missing (which element's {q.replace('_', ' ')}?)")
-            if stepper is not None:
-                resolve(stepper, d["of"], f"{path}.of")
-        elif "of" in d:
-            raise SpecError(f"{path}.of", f"not used by quantity {q!r}")
-        if q == "time_ratio" and stepper is not None:
-            time_norms(stepper, f"{path}.quantity")
-        if q == "update_sign":
-            for key in ("tolerance", "rtol"):
-                if key in d:
-                    raise SpecError(f"{path}.{key}", "a sign has no tolerance")
-        else:
-            rtol = d.get("rtol")
-            if rtol is not None and (not is_number(rtol) or not 0 < rtol < 1):
-                raise SpecError(f"{path}.rtol", f"expected a fraction between 0 and 1, got {_show(rtol)}")
-            # With a relative tolerance alone, a tiny value is not matched by 0.
-            tol = d.get("tolerance", 0 if rtol is not None else 1e-6)
-            if not is_number(tol) or not (0 < tol < math.inf or (tol == 0 and rtol is not None)):
-                raise SpecError(f"{path}.tolerance", f"expected a number > 0, got {_show(tol)}")
-            out["tolerance"] = tol
+        _validate_predict(d, out, path, stepper)
     elif kind == "reach":
         if d.get("metric") not in METRICS:
             raise SpecError(f"{path}.metric", f"expected one of {', '.join(METRICS)}, got {_show(d.get('metric'))}")
@@ -228,9 +232,9 @@ def expected_value(check: dict, stepper: Stepper) -> tuple[float, str]:
     if q == "time_ratio":
         norms = time_norms(stepper)
         first, last = norms[0], norms[-1]
-        value = first / last if last > 0 else math.inf
+        ratio = first / last if last > 0 else math.inf
         T = _subscript(len(norms))
-        return value, (f"‖∂E/∂h₁‖ / ‖∂E/∂h{T}‖ = {fmt(first, 4)} / {fmt(last, 4)} = {fmt(value, 4)} "
+        return ratio, (f"‖∂E/∂h₁‖ / ‖∂E/∂h{T}‖ = {fmt(first, 4)} / {fmt(last, 4)} = {fmt(ratio, 4)} "
                        f"(each step back through time multiplies by W_hᵀ and the activation's derivative: {len(norms) - 1} times)")
     if q in ("loss", "loss_after"):
         level = stepper.level

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QMenu
 from backprop_viz.session.lessons import Lesson
 
 
-def choose(qtbot, combo, text):
+def choose(_qtbot, combo, text):
     combo.setFocus()
     combo.setCurrentIndex(combo.findText(text))
     assert combo.currentText() == text
