@@ -167,9 +167,7 @@ class LessonPanel(QWidget):
             return False
         name = label_of(self.stepper, name)
         fb = check_find(check, self.stepper, name)
-        message = fb.message
-        if not fb.correct and check.get("hint"):
-            message += f" Hint: {check['hint']}"
+        message = fb.message      # the step's hint stays in view below it
         if fb.correct or not self.answers.get(self.index, ("", False))[1]:
             self.answers[self.index] = (name, fb.correct)
         self._show_feedback(message, fb.correct)
