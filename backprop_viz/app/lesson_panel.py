@@ -41,6 +41,8 @@ class LessonPanel(QWidget):
         self.title = QLabel(f"<b>{lesson.title}</b>")
         self.title.setWordWrap(True)
         self.progress = QLabel()
+        self.score = QLabel()          # how many of the lesson's checks are answered right so far
+        self.score.setObjectName("lessonScore")
         self.text = QTextBrowser()
         self.text.setOpenExternalLinks(False)
         self.prompt = QLabel()
@@ -73,6 +75,7 @@ class LessonPanel(QWidget):
         nav.addWidget(self.next_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
+        layout.addWidget(self.score)
         layout.addWidget(self.text, 1)
         layout.addLayout(row)
         layout.addWidget(self.feedback)
@@ -110,6 +113,7 @@ class LessonPanel(QWidget):
         step = self.step
         self.text.setMarkdown(step["text"])
         self.progress.setText(f"Step {i + 1} of {len(self.lesson.steps)}")
+        self._update_score()
         self.back_button.setEnabled(i > 0)
         self.next_button.setEnabled(i < len(self.lesson.steps) - 1)
         check = step.get("check")
@@ -139,7 +143,13 @@ class LessonPanel(QWidget):
             self.show_metrics({}, None)
         self.step_changed.emit(i)
 
+    def _update_score(self) -> None:
+        checked = [j for j, st in enumerate(self.lesson.steps) if st.get("check")]
+        right = sum(1 for j in checked if self.answers.get(j, ("", False))[1])
+        self.score.setText(f"{right} of {len(checked)} checks right" if checked else "")
+
     def _show_feedback(self, text: str, correct: bool) -> None:
+        self._update_score()
         self.feedback.setText(text)
         self.feedback.setStyleSheet("color: #1b6e20;" if correct else "color: #a3201a;")
 
@@ -181,6 +191,7 @@ class LessonPanel(QWidget):
         fb = check_reach(check, metrics, hidden)
         if fb.correct:
             self.answers[self.index] = ("reached", True)
+            self._update_score()
         reached = self.answers.get(self.index, ("", False))[1]
         self.feedback.setText(fb.message if fb.correct or not reached else f"Reached earlier. Now: {fb.message}")
         self.feedback.setStyleSheet("color: #1b6e20;" if fb.correct or reached else "")

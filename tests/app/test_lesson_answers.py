@@ -30,6 +30,7 @@ def test_save_load_and_hand_in(qtbot, answers, tmp_path):
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
     answer(qtbot, panel, "0.9")                       # wrong
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    assert panel.score.text() == "1 of 11 checks right"
     saved = tmp_path / "my answers"
     answers.save = str(saved)
     qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
@@ -53,7 +54,7 @@ def test_save_load_and_hand_in(qtbot, answers, tmp_path):
     other = make(qtbot)
     answers.open = str(path)
     qtbot.mouseClick(other.load_button, Qt.MouseButton.LeftButton)
-    assert other.progress.text() == "Step 4 of 12"
+    assert other.progress.text() == "Step 4 of 12" and other.score.text() == "1 of 11 checks right"
     qtbot.mouseClick(other.back_button, Qt.MouseButton.LeftButton)
     assert other.answer.text() == "0.9"
 

@@ -96,6 +96,7 @@ def test_play_a_built_in_lesson(qtbot, make_window, name):
         assert panel.index == i + 1
     checks = [j for j, s in enumerate(panel.lesson.steps) if s.get("check")]
     assert sorted(j for j, (_, ok) in panel.answers.items() if ok) == checks
+    assert panel.score.text() == f"{len(checks)} of {len(checks)} checks right"
     assert wrong_done or name not in WRONG
 
 
