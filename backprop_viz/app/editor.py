@@ -22,10 +22,12 @@ class Editor(QObject):
         super().__init__(parent)
         self.doc = doc
         self.locked_reason = None   # set while training runs: structure edits wait
+        self.lesson_lock = None     # set by a lesson step that keeps the network as it is: no edit at all
 
     def _edit(self, text: str, fn, *args, structural=True) -> bool:
-        if structural and self.locked_reason:
-            self.refused.emit("", self.locked_reason)
+        reason = self.lesson_lock or (self.locked_reason if structural else None)
+        if reason:
+            self.refused.emit("", reason)
             return False
         try:
             spec = fn(self.doc.project.network_spec, *args)

@@ -14,7 +14,8 @@ from ..session.torch_script import SCRIPT, write_torch_export
 from . import dialogs
 from .background import Cancelled, run_busy
 from .exporters import PAINT_IN_PARTS_ABOVE, ExportCancelled, export_plot, export_scene, export_step_sequence, export_text
-from .walk_animation import export_walk_gif
+from .mp4_writer import mp4_available
+from .walk_animation import export_walk_gif, export_walk_mp4
 
 FILTERS = {
     "plot": "PNG image (*.png);;SVG drawing (*.svg);;CSV data (*.csv)",
@@ -23,7 +24,12 @@ FILTERS = {
     "history": "CSV (*.csv);;JSON with everything to reproduce the run (*.json)",
     "torch": "Python script (*.py)",
     "gif": "Animated GIF (*.gif)",
+    "mp4": "MP4 video (*.mp4)",
 }
+
+
+# A training-run animation: this many updates from the project as it is, in this many frames.
+RUN_UPDATES, RUN_FRAMES = 300, 30
 
 
 def plots_of(window) -> dict:
@@ -51,6 +57,10 @@ class ExportActions:
         m.addAction("Training history (CSV, JSON)…", self.history)
         m.addAction("Step-through as numbered PNGs…", self.step_sequence)
         m.addAction("Walk as animated GIF…", self.walk_gif)
+        # Only where an encoder is installed (the optional "video" extra).
+        self.act_walk_mp4 = m.addAction("Walk as MP4 video…", self.walk_mp4)
+        self.act_walk_mp4.setVisible(mp4_available())
+        m.addAction("Training run as animated GIF…", self.run_gif)
         m.addSeparator()
         m.addAction("Network file…", self.w.export_network)
         m.addAction("PyTorch training script…", self.torch)
@@ -234,15 +244,52 @@ class ExportActions:
     def walk_gif(self, path=None) -> bool:
         """The walk, one captioned frame per step, as an animated GIF; the captions are kept
         in ``last_gif_captions`` for whoever wants to check them."""
+        return self._walk_animation(path, "gif")
+
+    def walk_mp4(self, path=None) -> bool:
+        """The walk as an MP4 video, the same frames and timing as the GIF."""
+        return self._walk_animation(path, "mp4")
+
+    def run_gif(self, path=None, updates: int = RUN_UPDATES) -> bool:
+        """The training run from the project as it is, replayed: loss curve and decision boundary
+        per frame, as an animated GIF; the frame titles are kept in ``last_run_titles``."""
+        from .run_animation import export_run_gif
+        path = path or self._path("Export a training run as an animated GIF", "gif", "training-run.gif")
+        if not path:
+            return False
+        path = self._ext(path, ("gif",), "gif")
+        dialog = QProgressDialog("Replaying the run and drawing its frames…", "Cancel", 0, RUN_FRAMES, self.w)
+        dialog.setMinimumDuration(400)
+
+        def progress(done, total):
+            dialog.setValue(done)
+            QApplication.processEvents()
+            return not dialog.wasCanceled()
+        try:
+            titles = export_run_gif(self.w.doc.project, path, updates, RUN_FRAMES, progress=progress)
+        except (OSError, ValueError) as exc:
+            dialogs.error(self.w, "Export failed", f"{path} could not be written: {getattr(exc, 'strerror', None) or exc}")
+            return False
+        finally:
+            dialog.close()
+        if not titles:
+            self.w.statusBar().showMessage("Training-run GIF cancelled; nothing written", 5000)
+            return False
+        self.last_run_titles = titles
+        self.w.statusBar().showMessage(f"Exported {path} ({len(titles)} frames, {updates} updates)", 5000)
+        return True
+
+    def _walk_animation(self, path, kind: str) -> bool:
         panel = self.w.stepper_panel
         if panel.current_stepper() is None:
             dialogs.error(self.w, "Nothing to export", "The walk could not be made for the current "
                           f"project: {panel.sample_error.text() or 'see the stepper'}")
             return False
-        path = path or self._path("Export the walk as an animated GIF", "gif", "walk.gif")
+        what = "an animated GIF" if kind == "gif" else "an MP4 video"
+        path = path or self._path(f"Export the walk as {what}", kind, f"walk.{kind}")
         if not path:
             return False
-        path = self._ext(path, ("gif",), "gif")
+        path = self._ext(path, (kind,), kind)
         total = len(panel.stepper.steps) + 1
         dialog = QProgressDialog("Drawing the walk's frames…", "Cancel", 0, total, self.w)
         dialog.setMinimumDuration(400)
@@ -253,14 +300,16 @@ class ExportActions:
             return not dialog.wasCanceled()
         digits = self.w.doc.project.view.get("digits", 9)
         try:
-            captions = export_walk_gif(panel, path, digits=digits, progress=progress)
+            export = export_walk_gif if kind == "gif" else export_walk_mp4
+            captions = export(panel, path, digits=digits, progress=progress)
         except (OSError, ValueError) as exc:
             dialogs.error(self.w, "Export failed", f"{path} could not be written: {getattr(exc, 'strerror', None) or exc}")
             return False
         finally:
             dialog.close()
         if not captions:
-            self.w.statusBar().showMessage("Animated GIF cancelled; nothing written", 5000)
+            self.w.statusBar().showMessage(f"{'Animated GIF' if kind == 'gif' else 'MP4 video'} cancelled; "
+                                           "nothing written", 5000)
             return False
         self.last_gif_captions = captions
         self.w.statusBar().showMessage(f"Exported {path} ({len(captions)} frames)", 5000)

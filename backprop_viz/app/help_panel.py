@@ -1,10 +1,12 @@
-"""The Help panel: a welcome page with the three ways in, and the help pages, in a dock (never modal)."""
+"""The Help panel: a welcome page with the three ways in and the lessons, and the help pages, in a dock
+(never modal)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
+from ..session.lessons import lessons_dir
 from . import help_text
 
 WELCOME, GETTING_STARTED, SHORTCUTS, LEGEND, ABOUT = "welcome", "start", "shortcuts", "legend", "about"
@@ -23,6 +25,7 @@ WAYS_IN = [
 
 class HelpPanel(QWidget):
     wayInChosen = Signal(object)      # a template key, or None for a network of your own
+    lessonChosen = Signal(str)        # the path of a built-in lesson file
 
     def __init__(self, shortcut_actions=lambda: [], parent=None):
         super().__init__(parent)
@@ -52,6 +55,19 @@ class HelpPanel(QWidget):
             b.clicked.connect(lambda _=False, key=key: self.wayInChosen.emit(key))
             w.addWidget(b)
             self.way_buttons.append(b)
+        lesson_row = QHBoxLayout()
+        lesson_row.addWidget(QLabel("Or follow a lesson:"))
+        self.lesson_choice = QComboBox()
+        self.lesson_choice.setObjectName("welcomeLessons")
+        for f in sorted(lessons_dir().glob("*.json")):
+            self.lesson_choice.addItem(f.stem.replace("_", " ").capitalize(), str(f))
+        self.lesson_choice.setToolTip("Guided exercises that check your answers (also in File › Open lesson)")
+        lesson_row.addWidget(self.lesson_choice, 1)
+        self.lesson_button = QPushButton("Start")
+        self.lesson_button.setObjectName("welcomeLessonStart")
+        self.lesson_button.clicked.connect(lambda: self.lessonChosen.emit(self.lesson_choice.currentData()))
+        lesson_row.addWidget(self.lesson_button)
+        w.addLayout(lesson_row)
         more = QLabel("Help › Getting started (F1) explains the three workspaces; Help › What each panel "
                       "shows explains the colours and the ∂E notation.")
         more.setWordWrap(True)

@@ -121,6 +121,8 @@ class MainWindow(QMainWindow):
         self._update_title()
         if old is not None:
             old.dispose()
+        if getattr(self, "lessons", None) is not None:
+            self.lessons.document_replaced()
 
     def _install_panels(self) -> None:
         first = not self.docks
@@ -146,6 +148,7 @@ class MainWindow(QMainWindow):
         if first:
             self.help_panel = HelpPanel(self._shortcut_actions)
             self.help_panel.wayInChosen.connect(self.way_in)
+            self.help_panel.lessonChosen.connect(lambda path: self.lessons.open_path(path))
             self._dock("help", "Help", self.help_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._wire_training()
 
@@ -261,6 +264,8 @@ class MainWindow(QMainWindow):
         act = getattr(self, "workspace_actions", {}).get(name)
         if act is not None and not act.isChecked():
             act.setChecked(True)
+        if getattr(self, "lessons", None) is not None:
+            self.lessons.workspace_laid_out()
 
     @property
     def workspace(self) -> str:

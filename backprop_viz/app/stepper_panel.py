@@ -44,6 +44,7 @@ class StepperPanel(QWidget):
         self.special = None             # a walk that is not the next update (a step that went non-finite)
         self._linking = False
         self._restart_next = False
+        self.locked = False             # a lesson step holds the walk (set_locked)
         self.play_timer = QTimer(self)
         self.play_timer.timeout.connect(self._play_tick)
 
@@ -533,7 +534,20 @@ class StepperPanel(QWidget):
         self.level_note.setVisible(bool(self.level_note.text()))
         self.actions_by_name["backButton"].setEnabled(st.position >= 0)
         self.actions_by_name["stepButton"].setEnabled(not st.at_end)
+        if self.locked:
+            for act in self.actions():
+                act.setEnabled(False)
         self.walkChanged.emit()
+
+    def set_locked(self, locked: bool) -> None:
+        """A lesson step holds the walk where it put it: no stepping, by button or key."""
+        self.locked = locked
+        for act in self.actions():
+            act.setEnabled(not locked)
+        if locked:
+            self.play_timer.stop()
+            self.play_act.setChecked(False)
+        self._update()
 
     # -- selection links with the canvas ------------------------------------------------------
     def select_node(self, nid: int) -> None:

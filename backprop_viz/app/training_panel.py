@@ -87,6 +87,7 @@ class TrainingPanel(QWidget):
         self.walk_btn.clicked.connect(self.walkRequested.emit)
 
         box = QGroupBox("Settings")
+        self.settings_box = box     # a lesson can lock the settings and leave Train working
         self.form = QFormLayout(box)
         outer.addWidget(box)
         self.optimizer = QComboBox()

@@ -1,7 +1,8 @@
-"""The walk as an animated GIF: one frame per position of the walk, captioned with its formula.
+"""The walk as an animated GIF or an MP4: one frame per position of the walk, captioned with its formula.
 
 Frames are the computational graph as the scene export draws it; Pillow (MIT-CMU
-licence, wheels for every platform) writes the GIF, so no encoder lives here.
+licence, wheels for every platform) writes the GIF and PyAV, where installed, the MP4
+(:mod:`.mp4_writer`), so no encoder lives here.
 """
 
 from __future__ import annotations
@@ -56,6 +57,31 @@ def _to_pil(image: QImage):
 def export_walk_gif(panel, path: str, scale: float = 1.5, digits: int = 9, progress=None) -> list[str]:
     """Writes the panel's walk as an animated GIF at ``path``; returns the captions, one per frame.
     ``progress(done, total)`` returning False cancels (nothing is written then)."""
+    made = walk_frames(panel, scale, digits, progress)
+    if made is None:
+        return []
+    frames, captions, durations = made
+
+    def write(tmp):
+        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=durations,
+                       loop=0, optimize=False)
+    write_atomic(path, write)
+    return captions
+
+
+def export_walk_mp4(panel, path: str, scale: float = 1.5, digits: int = 9, progress=None) -> list[str]:
+    """The same frames and timing as the GIF, as an MP4 video (needs PyAV; see :mod:`.mp4_writer`)."""
+    from .mp4_writer import write_mp4
+    made = walk_frames(panel, scale, digits, progress)
+    if made is None:
+        return []
+    frames, captions, durations = made
+    write_mp4(path, frames, durations)
+    return captions
+
+
+def walk_frames(panel, scale: float = 1.5, digits: int = 9, progress=None):
+    """(PIL frames, captions, durations in ms) of the panel's walk; None if ``progress`` cancelled."""
     st = panel.stepper
     if st is None:
         raise ValueError("there is no walk to animate")
@@ -78,19 +104,14 @@ def export_walk_gif(panel, path: str, scale: float = 1.5, digits: int = 9, progr
             panel.graph.refresh()
             image = render_scene(scene, rect, scale, QColor("white"))
             if image is None:
-                raise OSError(f"{path}: the graph could not be drawn")
+                raise OSError("the graph could not be drawn")
             frames.append(_to_pil(_with_caption(image, caption, strip, font)))
             if progress is not None and not progress(i + 1, len(captions)):
-                return []
+                return None
             st.forward()
     finally:
         st.position = kept
         panel.graph.refresh()
         panel._update()
     durations = [min(BASE_MS + MS_PER_CHAR * len(c), MAX_MS) for c in captions]
-
-    def write(tmp):
-        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=durations,
-                       loop=0, optimize=False)
-    write_atomic(path, write)
-    return captions
+    return frames, captions, durations

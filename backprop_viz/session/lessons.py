@@ -47,12 +47,12 @@ CONTROLS = ("editor", "inspector", "training", "stepper", "graph", "formula", "d
             "templates", "export")
 WALK_POSITIONS = ("start", "loss", "end_of_backward", "end")
 # predict quantities: what the walk computes for the element named in "of".
-QUANTITIES = ("value", "gradient", "updated", "update_sign", "loss", "loss_after")
+QUANTITIES = ("value", "gradient", "updated", "update_sign", "loss", "loss_after", "time_ratio")
 NEEDS_OF = ("value", "gradient", "updated", "update_sign")
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 OPS = ("<=", ">=")
 CHECK_KEYS = {
-    "predict": ("kind", "quantity", "of", "tolerance", "hint"),
+    "predict": ("kind", "quantity", "of", "tolerance", "rtol", "hint"),
     "reach": ("kind", "metric", "op", "value", "max_hidden_units", "hint"),
     "find": ("kind", "answer", "hint"),
 }
@@ -123,6 +123,34 @@ def resolve(stepper: Stepper, name: str, path: str = "of") -> Target:
 
 
 # -- checks -----------------------------------------------------------------------------------------------
+def _validate_predict(d: dict, out: dict, path: str, stepper: Stepper | None) -> None:
+    q = d.get("quantity")
+    if q not in QUANTITIES:
+        raise SpecError(f"{path}.quantity", f"expected one of {', '.join(QUANTITIES)}, got {_show(q)}")
+    if q in NEEDS_OF:
+        if "of" not in d:
+            raise SpecError(f"{path}.of", f"missing (which element's {q.replace('_', ' ')}?)")
+        if stepper is not None:
+            resolve(stepper, d["of"], f"{path}.of")
+    elif "of" in d:
+        raise SpecError(f"{path}.of", f"not used by quantity {q!r}")
+    if q == "time_ratio" and stepper is not None:
+        time_norms(stepper, f"{path}.quantity")
+    if q == "update_sign":
+        for key in ("tolerance", "rtol"):
+            if key in d:
+                raise SpecError(f"{path}.{key}", "a sign has no tolerance")
+    else:
+        rtol = d.get("rtol")
+        if rtol is not None and (not is_number(rtol) or not 0 < rtol < 1):
+            raise SpecError(f"{path}.rtol", f"expected a fraction between 0 and 1, got {_show(rtol)}")
+        # With a relative tolerance alone, a tiny value is not matched by 0.
+        tol = d.get("tolerance", 0 if rtol is not None else 1e-6)
+        if not is_number(tol) or not (0 < tol < math.inf or (tol == 0 and rtol is not None)):
+            raise SpecError(f"{path}.tolerance", f"expected a number > 0, got {_show(tol)}")
+        out["tolerance"] = tol
+
+
 def validate_check(d, path: str, stepper: Stepper | None) -> dict:
     if not isinstance(d, dict):
         raise SpecError(path, f"expected an object, got {type(d).__name__}")
@@ -133,24 +161,7 @@ def validate_check(d, path: str, stepper: Stepper | None) -> dict:
     out = copy.deepcopy(d)
     _text(d.get("hint"), f"{path}.hint", required=False)
     if kind == "predict":
-        q = d.get("quantity")
-        if q not in QUANTITIES:
-            raise SpecError(f"{path}.quantity", f"expected one of {', '.join(QUANTITIES)}, got {_show(q)}")
-        if q in NEEDS_OF:
-            if "of" not in d:
-                raise SpecError(f"{path}.of", f"missing (which element's {q.replace('_', ' ')}?)")
-            if stepper is not None:
-                resolve(stepper, d["of"], f"{path}.of")
-        elif "of" in d:
-            raise SpecError(f"{path}.of", f"not used by quantity {q!r}")
-        if q == "update_sign":
-            if "tolerance" in d:
-                raise SpecError(f"{path}.tolerance", "a sign has no tolerance")
-        else:
-            tol = d.get("tolerance", 1e-6)
-            if not is_number(tol) or not 0 < tol < math.inf:
-                raise SpecError(f"{path}.tolerance", f"expected a number > 0, got {_show(tol)}")
-            out["tolerance"] = tol
+        _validate_predict(d, out, path, stepper)
     elif kind == "reach":
         if d.get("metric") not in METRICS:
             raise SpecError(f"{path}.metric", f"expected one of {', '.join(METRICS)}, got {_show(d.get('metric'))}")
@@ -195,10 +206,36 @@ def _working(stepper: Stepper, level: str, i: int) -> str:
         stepper.level = old
 
 
+def time_norms(stepper: Stepper, path: str = "quantity") -> list[float]:
+    """‖∂E/∂h_t‖ for t = 1…T of the walk's first recurrent layer (its hidden states, one per time step)."""
+    by_name = stepper.trace.by_name
+    layer = next((i for i in range(len(stepper.network.spec.layers)) if f"layers.{i}.t1.act" in by_name), None)
+    if layer is None:
+        raise SpecError(path, "time_ratio needs a recurrent layer, and this network has none")
+    norms = []
+    t = 1
+    while f"layers.{layer}.t{t}.act" in by_name:
+        g = stepper.trace.node(f"layers.{layer}.t{t}.act").grad
+        norms.append(0.0 if g is None else float(np.sqrt(np.sum(np.square(g)))))
+        t += 1
+    return norms
+
+
+def _subscript(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
 def expected_value(check: dict, stepper: Stepper) -> tuple[float, str]:
     """(value, working) of a predict check in this walk; the value of update_sign is −1, 0 or 1."""
     q = check["quantity"]
     tr = stepper.trace
+    if q == "time_ratio":
+        norms = time_norms(stepper)
+        first, last = norms[0], norms[-1]
+        ratio = first / last if last > 0 else math.inf
+        T = _subscript(len(norms))
+        return ratio, (f"‖∂E/∂h₁‖ / ‖∂E/∂h{T}‖ = {fmt(first, 4)} / {fmt(last, 4)} = {fmt(ratio, 4)} "
+                       f"(each step back through time multiplies by W_hᵀ and the activation's derivative: {len(norms) - 1} times)")
     if q in ("loss", "loss_after"):
         level = stepper.level
         if q == "loss":
@@ -266,6 +303,8 @@ def check_predict(check: dict, stepper: Stepper, answer: str, digits: int = 9) -
     q = check["quantity"]
     if q == "update_sign":
         expected = {1: "up", -1: "down", 0: "same"}[int(value)]
+    elif q == "time_ratio":
+        expected = fmt(value, 4)
     else:
         expected = fmt(value, digits)
     try:
@@ -275,7 +314,7 @@ def check_predict(check: dict, stepper: Stepper, answer: str, digits: int = 9) -
     if q == "update_sign":
         ok = given == value
     else:
-        ok = abs(given - value) <= check.get("tolerance", 1e-6)
+        ok = abs(given - value) <= max(check.get("tolerance", 1e-6), check.get("rtol", 0) * abs(value))
     if ok:
         return Feedback(True, f"Right: {expected}.", working, expected)
     return Feedback(False, f"Not quite: the walk computes {expected}. Here is the working:", working, expected)

@@ -180,3 +180,30 @@ def test_first_network_lesson_limits_hidden_units():
     assert goal["max_hidden_units"] == 4
     assert check_reach(goal, {"val_accuracy": 1.0}, hidden_units=4).correct
     assert not check_reach(goal, {"val_accuracy": 1.0}, hidden_units=16).correct
+
+
+def test_time_ratio_through_time_and_relative_tolerance():
+    from backprop_viz.session.lessons import expected_value, validate_check
+    st5 = lesson_stepper(open_template("remember_5"))
+    st20 = lesson_stepper(open_template("remember_20"))
+    check = validate_check({"kind": "predict", "quantity": "time_ratio", "rtol": 0.05}, "c", st5)
+    r5, working = expected_value(check, st5)
+    r20, _ = expected_value(check, st20)
+    assert 0.02 < r5 < 0.04 and r20 < 1e-6          # it vanishes over 20 steps
+    assert working.startswith("‖∂E/∂h₁‖ / ‖∂E/∂h₆‖ = ")
+    assert check_predict(check, st5, "0.027").correct
+    assert not check_predict(check, st5, "0.03").correct      # 10 % off
+    assert check_predict(check, st20, "2e-8").correct
+    assert not check_predict(check, st20, "0").correct        # a relative tolerance alone: 0 is not near 2e-8
+    with pytest.raises(SpecError) as err:
+        validate_check({"kind": "predict", "quantity": "time_ratio"}, "steps[1].check",
+                       lesson_stepper(open_template("worked_example")))
+    assert err.value.path == "steps[1].check.quantity" and "recurrent" in err.value.detail
+    for bad, where in (({"rtol": 1.5}, "rtol"), ({"rtol": 0.1, "tolerance": -1}, "tolerance"),
+                       ({"tolerance": 0}, "tolerance")):
+        with pytest.raises(SpecError) as err:
+            validate_check({"kind": "predict", "quantity": "loss", **bad}, "c", None)
+        assert err.value.path == f"c.{where}"
+    with pytest.raises(SpecError) as err:
+        validate_check({"kind": "predict", "quantity": "update_sign", "of": "W1", "rtol": 0.1}, "c", None)
+    assert err.value.path == "c.rtol"
