@@ -1,0 +1,458 @@
+"""The Compare panel: runs trained side by side, overlaid one colour per run, and their table.
+
+Curves are redrawn when new records arrive (at most ~30 times a second, and
+only the plot in view); the table at most 5 times a second.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QSplitter, QStackedWidget, QTableWidget, QTableWidgetItem,
+                               QTabWidget, QVBoxLayout, QWidget)
+from superqt import QLabeledDoubleSlider
+
+from ..engine.files import write_text_atomic
+from ..engine.formatting import fmt
+from ..session import compare
+from ..session.compare_files import COLOURS
+from ..session.compare_runs import X_EPOCHS, X_SECONDS, X_UPDATES, Comparison, ema, overlay_csv, run_series
+from . import dialogs, theme
+from .compare_controller import DONE, RUNNING, CompareController
+from .exporters import export_plot
+from .icons import icon
+from .plots_panel import SparseLogAxis
+
+TABLE_MS = 200
+X_KINDS = (X_UPDATES, X_EPOCHS, X_SECONDS)
+TABLE_COLUMNS = ("run", "updates", "final loss", "best loss", "final val. loss", "best val. loss", "accuracy",
+                 "val. accuracy", "reached target at")
+
+
+def _loss(rec):
+    return rec["loss"]
+
+
+def _val_loss(rec):
+    return rec.get("val_loss")
+
+
+def _accuracy(rec):
+    return rec.get("accuracy")
+
+
+def _ratio(rec):
+    return compare.gradient_ratio(rec)
+
+
+# name, tab title, plot title, y label, log y by default, value(record) (None: the layer's norm)
+PLOTS = (
+    ("loss", "Loss", "Training loss", "loss", True, _loss),
+    ("val_loss", "Validation loss", "Validation loss (at each epoch's end)", "loss", True, _val_loss),
+    ("accuracy", "Accuracy", "Training accuracy (at each epoch's end)", "accuracy", False, _accuracy),
+    ("grad_norm", "Gradient norm", "‖∂E/∂W‖ of one layer", "‖∂E/∂W‖", True, None),
+    ("grad_ratio", "First ÷ last", "‖∂E/∂W₁‖ ÷ ‖∂E/∂W_last‖: far below 1, the early layers barely learn",
+     "first ÷ last", True, _ratio),
+)
+
+
+class ComparePanel(QWidget):
+    makeMainRequested = Signal(object, str)        # Project, run name
+    walkRequested = Signal(object, object, object, str)   # network, X, T, what it is
+    newRequested = Signal()
+    changed = Signal()                               # the comparison changed (the file should be saved)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("comparePanel")
+        theme.configure_pyqtgraph()
+        self.controller = CompareController(self)
+        self.controller.updated.connect(self._updated)
+        self.controller.stateChanged.connect(self._state)
+        self.controller.failed.connect(lambda text: self.status.setText(f"Stopped: {text}"))
+        self.curves: dict[str, list] = {}
+        self._table_dirty = False
+        v = QVBoxLayout(self)
+        v.setContentsMargins(4, 4, 4, 4)
+        v.addLayout(self._build_buttons())
+        self.stack = QStackedWidget()
+        self.empty = QLabel("No runs to compare yet. Training › Compare… makes runs that differ only in the "
+                            "settings you choose (the optimizer, the learning rate, the initialiser, …) and "
+                            "start from the same weights; they train here side by side.")
+        self.empty.setObjectName("compareEmpty")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self._build_views())
+        v.addWidget(self.stack, 1)
+        self.table_timer = QTimer(self)
+        self.table_timer.setInterval(TABLE_MS)
+        self.table_timer.timeout.connect(self._table_tick)
+        self.table_timer.start()
+        self._state(self.controller.state)
+
+    # -- building -------------------------------------------------------------------------
+    def _button(self, text, icon_name, slot, tip, name):
+        b = QPushButton(text)
+        b.setObjectName(name)
+        ic = icon(icon_name)
+        if ic is not None:
+            b.setIcon(ic)
+        b.setToolTip(tip)
+        b.clicked.connect(slot)
+        return b
+
+    def _build_buttons(self):
+        row = QHBoxLayout()
+        self.run_button = self._button("Run", "fa6s.play", self.controller.toggle, "Train every run, in turns",
+                                       "compareRun")
+        self.step_button = self._button("Step", "fa6s.forward-step", lambda: self.controller.step(1),
+                                        "One update of every run", "compareStep")
+        self.reset_button = self._button("Reset", "fa6s.arrows-rotate", self.controller.reset,
+                                         "Every run back to its start: the same weights and batches", "compareReset")
+        self.new_button = self._button("New…", "fa6s.code-compare", self.newRequested.emit,
+                                       "Choose other settings to compare (Training › Compare…)", "compareNew")
+        for b in (self.run_button, self.step_button, self.reset_button, self.new_button):
+            row.addWidget(b)
+        row.addSpacing(12)
+        self.run_choice = QComboBox()
+        self.run_choice.setObjectName("compareRunChoice")
+        self.run_choice.setToolTip("The run that Make main run and Walk next update act on")
+        self.run_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        row.addWidget(self.run_choice)
+        self.main_button = self._button("Make main run", "fa6s.crown", self._make_main,
+                                        "Put this run's settings and weights into the project (Edit › Undo "
+                                        "takes it back)", "compareMakeMain")
+        self.walk_button = self._button("Walk next update", "fa6s.shoe-prints", self._walk,
+                                        "Open this run's next update in the stepper", "compareWalk")
+        row.addWidget(self.main_button)
+        row.addWidget(self.walk_button)
+        row.addStretch(1)
+        self.status = QLabel()
+        self.status.setObjectName("compareStatus")
+        row.addWidget(self.status)
+        return row
+
+    def _build_views(self):
+        w = QWidget()
+        v = QVBoxLayout(w)
+        v.setContentsMargins(0, 0, 0, 0)
+        opts = QHBoxLayout()
+        self.x_kind = QComboBox()
+        self.x_kind.setObjectName("compareX")
+        self.x_kind.addItems([f"against {k}s" if k != X_SECONDS else "against training time" for k in X_KINDS])
+        self.x_kind.currentIndexChanged.connect(lambda _: self.redraw(all_plots=True))
+        opts.addWidget(self.x_kind)
+        opts.addWidget(QLabel("Smoothing"))
+        self.smoothing = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+        self.smoothing.setObjectName("compareSmoothing")
+        self.smoothing.setRange(0.0, 0.99)
+        self.smoothing.setDecimals(2)
+        self.smoothing.setValue(0.0)
+        self.smoothing.setMinimumWidth(140)
+        self.smoothing.setToolTip("Exponential moving average of each curve, as in TensorBoard (0: the raw values)")
+        self.smoothing.valueChanged.connect(lambda _: self.redraw(all_plots=True))
+        opts.addWidget(self.smoothing, 1)
+        self.log_y = QCheckBox("log y")
+        self.log_y.setObjectName("compareLogY")
+        self.log_y.setChecked(True)
+        self.log_y.toggled.connect(lambda _: self._log_changed())
+        opts.addWidget(self.log_y)
+        self.layer_label = QLabel("layer")
+        opts.addWidget(self.layer_label)
+        self.layer = QComboBox()
+        self.layer.setObjectName("compareLayer")
+        self.layer.currentIndexChanged.connect(lambda _: self.redraw(all_plots=True))
+        opts.addWidget(self.layer)
+        opts.addWidget(QLabel("target loss"))
+        self.target = QDoubleSpinBox()
+        self.target.setObjectName("compareTarget")
+        self.target.setDecimals(4)
+        self.target.setRange(0.0, 1e6)
+        self.target.setSingleStep(0.01)
+        self.target.setValue(0.1)
+        self.target.setToolTip("The table's last column: the first update whose training loss was at most this")
+        self.target.valueChanged.connect(lambda _: self._fill_table())
+        opts.addWidget(self.target)
+        self.export_button = self._button("Export plot…", "fa6s.file-export", lambda: self.export(),
+                                          "The plot in view as PNG, SVG or CSV (one column per run)",
+                                          "compareExport")
+        opts.addWidget(self.export_button)
+        v.addLayout(opts)
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("compareTabs")
+        self.plots: dict[str, pg.PlotWidget] = {}
+        for name, tab, title, ylabel, log, _ in PLOTS:
+            p = pg.PlotWidget(title=title, axisItems={"left": SparseLogAxis("left")})
+            p.setLabel("left", ylabel)
+            p.setLabel("bottom", X_UPDATES)
+            for side in ("left", "bottom"):
+                p.getAxis(side).enableAutoSIPrefix(False)
+            p.addLegend(offset=(-10, 10))
+            p.setLogMode(False, log)
+            if name == "accuracy":
+                p.setYRange(0, 1)
+            self.plots[name] = p
+            self.tabs.addTab(p, tab)
+        self.tabs.currentChanged.connect(lambda _: self._tab_changed())
+        split.addWidget(self.tabs)
+        self.table = QTableWidget(0, len(TABLE_COLUMNS))
+        self.table.setObjectName("compareTable")
+        self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        split.addWidget(self.table)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+        self.split = split
+        v.addWidget(split, 1)
+        return w
+
+    # -- the comparison -----------------------------------------------------------------------
+    @property
+    def comparison(self) -> Comparison | None:
+        return self.controller.comparison
+
+    def set_comparison(self, comparison: Comparison | None) -> None:
+        self.controller.set_comparison(comparison)
+        for p in self.plots.values():
+            p.clear()
+            p.getPlotItem().legend.clear()
+        self.curves = {}
+        self.run_choice.clear()
+        self.layer.blockSignals(True)
+        self.layer.clear()
+        if comparison is not None:
+            self.run_choice.addItems(comparison.names)
+            n = len(comparison.base.network_spec["layers"])
+            self.layer.addItems([str(i + 1) for i in range(n)])
+            for name, *_ in PLOTS:
+                p = self.plots[name]
+                self.curves[name] = [p.plot(pen=pg.mkPen(COLOURS[i % len(COLOURS)], width=1.5,
+                                                         style=Qt.PenStyle.SolidLine if i < len(COLOURS)
+                                                         else Qt.PenStyle.DashLine),
+                                            name=run.name, connect="finite")
+                                     for i, run in enumerate(comparison.runs)]
+        self.layer.blockSignals(False)
+        self.stack.setCurrentIndex(1 if comparison is not None else 0)
+        self._tab_changed()
+        self.redraw(all_plots=True)
+        self._fill_table()
+        self._fit_table()
+        self._state(self.controller.state)
+
+    def _fit_table(self) -> None:
+        """Every run's row in view, as long as the plot keeps most of the height."""
+        rows = self.table.rowCount()
+        want = self.table.horizontalHeader().height() + rows * self.table.verticalHeader().defaultSectionSize() + 4
+        total = sum(self.split.sizes()) or self.split.height()
+        table = min(want, max(total // 3, 60))
+        self.split.setSizes([max(total - table, 1), table])
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        self._fit_table()
+
+    def to_dict(self) -> dict | None:
+        """The comparison as the project file keeps it (its runs paused for the moment it takes)."""
+        c = self.comparison
+        if c is None:
+            return None
+        running = self.controller.is_running
+        self.controller.pause()
+        try:
+            return c.to_dict()
+        finally:
+            if running:
+                self.controller.run()
+
+    def shutdown(self) -> None:
+        self.table_timer.stop()
+        self.controller.shutdown()
+
+    # -- views -----------------------------------------------------------------------------------
+    def _x(self) -> str:
+        return X_KINDS[self.x_kind.currentIndex()]
+
+    def current_plot(self) -> str:
+        return PLOTS[self.tabs.currentIndex()][0]
+
+    def _value(self, name):
+        if name == "grad_norm":
+            k = max(self.layer.currentIndex(), 0)
+            return lambda rec: rec["grad_norms"][k] if k < len(rec["grad_norms"]) else None
+        return next(p[5] for p in PLOTS if p[0] == name)
+
+    def series(self, name: str) -> list[tuple[list, list]]:
+        """Each run's (x, y) as drawn: on the chosen axis, smoothed as chosen."""
+        c = self.comparison
+        if c is None:
+            return []
+        value, x_kind, weight = self._value(name), self._x(), float(self.smoothing.value())
+        out = []
+        for run in c.runs:
+            xs, ys = run_series(run, value, x_kind)
+            out.append((xs, ema(ys, weight)))
+        return out
+
+    def redraw(self, all_plots: bool = False) -> None:
+        names = [p[0] for p in PLOTS] if all_plots else [self.current_plot()]
+        x_label = self._x()
+        for name in names:
+            curves = self.curves.get(name)
+            if not curves:
+                continue
+            log = self.plots[name].getPlotItem().ctrl.logYCheck.isChecked()
+            for curve, (xs, ys) in zip(curves, self.series(name)):
+                if log:
+                    ys = [y if y > 0 else math.nan for y in ys]
+                curve.setData(xs, [y if math.isfinite(y) else math.nan for y in ys])
+            self.plots[name].setLabel("bottom", x_label)
+
+    def _tab_changed(self) -> None:
+        name = self.current_plot()
+        self.layer.setVisible(name == "grad_norm")
+        self.layer_label.setVisible(name == "grad_norm")
+        self.log_y.blockSignals(True)
+        self.log_y.setChecked(self.plots[name].getPlotItem().ctrl.logYCheck.isChecked())
+        self.log_y.setEnabled(name != "accuracy")
+        self.log_y.blockSignals(False)
+        self.redraw()
+
+    def _log_changed(self) -> None:
+        self.plots[self.current_plot()].setLogMode(False, self.log_y.isChecked())
+        self.redraw()
+
+    def _updated(self) -> None:
+        self.redraw()
+        self._table_dirty = True
+        self._show_progress()
+        self.controller.drawn()
+
+    def _table_tick(self) -> None:
+        if self._table_dirty:
+            self._fill_table()
+
+    def _fill_table(self) -> None:
+        self._table_dirty = False
+        c = self.comparison
+        runs = c.runs if c is not None else []
+        self.table.setRowCount(len(runs))
+        target = self.target.value()
+        for r, run in enumerate(runs):
+            s = compare.summary(run.as_compare_run(), target)
+            acc = lambda v: "—" if v is None else f"{v:.1%}"
+            num = lambda v: "—" if v is None else fmt(v, 4)
+            reached = s["reached_target_at"]
+            cells = [run.name, f"{run.steps:,}" + (" (diverged)" if s["diverged"] else ""),
+                     num(s["final_loss"]), num(s["best_loss"]), num(s["final_val_loss"]), num(s["best_val_loss"]),
+                     acc(s["accuracy"]), acc(s["val_accuracy"]), "not yet" if reached is None else f"update {reached:,}"]
+            for col, text in enumerate(cells):
+                item = self.table.item(r, col)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.table.setItem(r, col, item)
+                item.setText(text)
+                if col == 0:
+                    item.setForeground(pg.mkColor(COLOURS[r % len(COLOURS)]))
+
+    def table_text(self) -> list[list[str]]:
+        """The table as the user reads it."""
+        return [[self.table.item(r, c).text() for c in range(self.table.columnCount())]
+                for r in range(self.table.rowCount())]
+
+    def _show_progress(self) -> None:
+        c = self.comparison
+        if c is None:
+            self.status.setText("")
+            return
+        finished = sum(1 for r in c.runs if r.finished)
+        tail = f" · {finished} finished" if finished else ""
+        self.status.setText(f"{len(c.runs)} runs · update {c.steps:,}{tail}")
+
+    def _state(self, state: str) -> None:
+        has = self.comparison is not None
+        running = state == RUNNING
+        self.run_button.setText("Pause" if running else "Run")
+        ic = icon("fa6s.pause" if running else "fa6s.play")
+        if ic is not None:
+            self.run_button.setIcon(ic)
+        self.run_button.setEnabled(has and state != DONE)
+        for b in (self.step_button, self.main_button, self.walk_button):
+            b.setEnabled(has and not running)
+        self.step_button.setEnabled(has and not running and state != DONE)
+        self.reset_button.setEnabled(has)
+        self.export_button.setEnabled(has)
+        self._show_progress()
+
+    # -- acting on one run ------------------------------------------------------------------------
+    def chosen_run(self):
+        c = self.comparison
+        i = self.run_choice.currentIndex()
+        return c.runs[i] if c is not None and 0 <= i < len(c.runs) else None
+
+    def _make_main(self) -> None:
+        run = self.chosen_run()
+        if run is None:
+            return
+        self.controller.pause()
+        self.makeMainRequested.emit(run.project_now(), run.name)
+
+    def _walk(self) -> None:
+        run = self.chosen_run()
+        if run is None:
+            return
+        self.controller.pause()
+        from ..engine import Network
+        net = Network.from_dict(run.session.net.to_dict())
+        X, T = run.session.trainer.peek_batch()
+        self.walkRequested.emit(net, X.copy(), T.copy(),
+                                f"update {run.steps + 1:,} of the compared run “{run.name}”")
+
+    # -- export --------------------------------------------------------------------------------------
+    def export(self, name: str | None = None, path: str | None = None) -> bool:
+        """The plot in view (or ``name``) as PNG, SVG or CSV by the file's extension."""
+        name = name or self.current_plot()
+        if self.comparison is None:
+            return False
+        if path is None:
+            path = dialogs.save_path(self, f"Export the {name.replace('_', ' ')} comparison",
+                                     f"compare_{name}.png",
+                                     "PNG image (*.png);;SVG drawing (*.svg);;CSV data (*.csv)")
+            if not path:
+                return False
+        ext = os.path.splitext(path)[1].lower()
+        if ext not in (".png", ".svg", ".csv"):
+            path += ".png"
+            ext = ".png"
+        try:
+            if ext == ".csv":
+                write_text_atomic(path, overlay_csv(self._x(), self.comparison.names, self.series(name)))
+            else:
+                self.redraw(all_plots=True)
+                export_plot(self.plots[name].getPlotItem(), path)
+        except (OSError, ValueError) as exc:
+            dialogs.error(self, "Export failed", f"{path} could not be written: {getattr(exc, 'strerror', None) or exc}")
+            return False
+        self.status.setText(f"Exported {os.path.basename(path)}")
+        return True
+
+
+if __name__ == "__main__":
+    from PySide6.QtWidgets import QApplication
+    from ..session.templates import open_template
+    app = QApplication([])
+    panel = ComparePanel()
+    panel.set_comparison(Comparison.create(open_template("xor"), [compare.parse_vary("optimizer=sgd,adam")]))
+    panel.resize(1100, 600)
+    panel.show()
+    app.exec()
+    panel.shutdown()

@@ -1,0 +1,406 @@
+"""A comparison kept in the window: runs trained in turns, bounded histories, and their file form.
+
+The runs are made by :func:`compare.make_runs`, so each starts as the
+headless command's would and each update is that variant's own
+``TrainingSession.step``: interleaving changes nothing in any run's numbers.
+The training loop is a plain generator (no Qt) that steps every run once in
+turn, checks a stop flag between updates and hands over the new records at a
+bounded rate; the window's worker thread drives it.
+
+In the project file a comparison is ``"runs": {"vary": [[KEY, VALUE], …] per
+axis…, "base": {"network", "training"}, "runs": [{"name", "network", "steps",
+"epoch", "seconds", "history": [records]}]}``. ``base`` is the project the
+runs started from (Reset starts them again from it); each run's network holds
+its weights as last trained. The optimizer's running averages are not kept,
+so a reopened Adam or momentum run continues with fresh ones.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+
+from ..engine import SpecError
+from ..engine.fields import _show, is_number, is_whole
+from . import compare
+from .project import Project
+from .training import TrainingSession
+
+HISTORY_CAPACITY = 2000        # records kept per run; older ones thinned to every other
+YIELD_HZ = 30.0                # new records reach the window at most this often
+MAX_RUNS = 8
+RECORD_KEYS = ("step", "epoch", "loss", "val_loss", "accuracy", "val_accuracy", "grad_norms", "epoch_end",
+               "nonfinite", "seconds")
+
+
+class RunHistory:
+    """At most ``capacity`` records: when full, every other one goes and from then on every
+    ``stride``-th is kept, so the curve still spans the whole run. A divergence is always kept."""
+
+    def __init__(self, capacity: int = HISTORY_CAPACITY, records=None, stride: int = 1):
+        self.capacity = capacity
+        self.records: list[dict] = list(records or [])
+        self.stride = stride
+        self._skipped = 0
+
+    def add(self, rec: dict) -> None:
+        if self.stride > 1 and not rec.get("nonfinite"):
+            self._skipped += 1
+            if self._skipped < self.stride:
+                return
+        self._skipped = 0
+        if len(self.records) >= self.capacity:
+            self.records = self.records[0::2]
+            self.stride *= 2
+        self.records.append(rec)
+
+    def clear(self) -> None:
+        self.records, self.stride, self._skipped = [], 1, 0
+
+
+def compact(rec: dict, seconds: float) -> dict:
+    """What the window plots and the file keeps of one update."""
+    bad = rec.get("nonfinite")
+    return {"step": int(rec["step"]), "epoch": int(rec["epoch"]), "loss": float(rec["loss"]),
+            "val_loss": None if rec.get("val_loss") is None else float(rec["val_loss"]),
+            "accuracy": rec.get("accuracy"), "val_accuracy": rec.get("val_accuracy"),
+            "grad_norms": [float(g) for g in rec.get("grad_norms") or []],
+            "epoch_end": bool(rec.get("epoch_end")),
+            "nonfinite": (bad.get("node") or "a value") if isinstance(bad, dict) else (bad or None),
+            "seconds": seconds}
+
+
+@dataclass
+class LiveRun:
+    name: str
+    changes: tuple
+    start: Project                 # the variant as it started (Reset goes back to it)
+    session: TrainingSession
+    history: RunHistory = field(default_factory=RunHistory)
+    seconds: float = 0.0           # time spent in this run's own updates
+
+    @property
+    def steps(self) -> int:
+        return self.session.trainer.steps
+
+    @property
+    def epoch(self) -> int:
+        return self.session.trainer.epoch
+
+    @property
+    def finished(self) -> str | None:
+        """"diverged", the trainer's stop reason, or None while the run can go on."""
+        last = self.history.records[-1] if self.history.records else None
+        if last is not None and last["nonfinite"]:
+            return "diverged"
+        return str(self.session.trainer.stopped) if self.session.trainer.stopped else None
+
+    def step(self) -> dict:
+        """One update of this run; the record is not added to the history (the caller does,
+        on the thread that owns the history)."""
+        t0 = time.perf_counter()
+        rec = self.session.step()
+        self.seconds += time.perf_counter() - t0
+        return compact(rec, self.seconds)
+
+    def project_now(self) -> Project:
+        """The variant with the weights this run has reached."""
+        return Project(self.session.net.to_dict(), self.start.data, self.start.training, self.start.view)
+
+    def as_compare_run(self) -> compare.Run:
+        """For the headless summary and overlay helpers."""
+        return compare.Run(self.name, self.changes, self.start, records=self.history.records, net=self.session.net)
+
+
+def _session(project: Project, steps: int = 0, epoch: int = 0) -> TrainingSession:
+    s = TrainingSession(project)
+    if steps:
+        s.trainer.resume_at(steps, epoch)
+    return s
+
+
+class Comparison:
+    """Runs that differ in the chosen settings, from the same start."""
+
+    def __init__(self, base: Project, axes: list, runs: list[LiveRun]):
+        self.base = base
+        self.axes = axes               # [(key, [Change, …]), …]
+        self.runs = runs
+
+    @classmethod
+    def create(cls, base: Project, axes: list) -> "Comparison":
+        made = compare.make_runs(base, axes)
+        if len(made) > MAX_RUNS:
+            raise SpecError("compare", f"{len(made)} runs: at most {MAX_RUNS} can train side by side; "
+                                       "choose fewer values")
+        return cls(base, axes, [LiveRun(r.name, r.changes, r.project, _session(r.project)) for r in made])
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.runs]
+
+    @property
+    def steps(self) -> int:
+        return max((r.steps for r in self.runs), default=0)
+
+    @property
+    def all_finished(self) -> bool:
+        return all(r.finished for r in self.runs)
+
+    def reset(self) -> None:
+        """Every run back to its start: the same weights, batches and settings."""
+        for r in self.runs:
+            r.session = _session(r.start)
+            r.history.clear()
+            r.seconds = 0.0
+
+    def step_all(self, n: int = 1) -> None:
+        """``n`` updates of every run that can go on (on the thread that owns the runs)."""
+        for _ in range(n):
+            for r in self.runs:
+                if not r.finished:
+                    r.history.add(r.step())
+
+    def train(self, stop: threading.Event, out: "queue.Queue", ready: threading.Event, max_rate: float = YIELD_HZ):
+        """Train every run in turn until stopped or all are finished.
+
+        New records go into ``out`` as ``[(run index, record), …]`` at most ``max_rate`` times a
+        second, and only once the window has taken the last lot (``ready``), so a busy window
+        never builds a queue. Yields after each hand-over (the worker's signal); returns the reason."""
+        period = 1.0 / max_rate
+        pending: list = []
+        last = time.perf_counter()
+        finished = {i for i, r in enumerate(self.runs) if r.finished}
+        while True:
+            if stop.is_set():
+                break
+            for i, r in enumerate(self.runs):
+                if i in finished:
+                    continue
+                rec = r.step()
+                pending.append((i, rec))
+                if rec["nonfinite"] or r.session.trainer.stopped:
+                    finished.add(i)
+            if len(finished) == len(self.runs):
+                break
+            now = time.perf_counter()
+            if pending and now - last >= period and ready.is_set():
+                ready.clear()
+                out.put(pending)
+                pending = []
+                last = now
+                yield True
+        if pending:
+            out.put(pending)
+            yield True
+        return "stopped" if stop.is_set() else "done"
+
+    def add(self, batch) -> None:
+        """Records handed over by ``train``, into the runs' histories (the window's thread)."""
+        for i, rec in batch:
+            self.runs[i].history.add(rec)
+
+    # -- the project file -----------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {"vary": [[k, *[c.text for c in choices]] for k, choices in self.axes],
+                "base": {"network": self.base.network_spec, "training": self.base.training},
+                "runs": [{"name": r.name, "network": r.session.net.to_dict(), "steps": r.steps, "epoch": r.epoch,
+                          "seconds": r.seconds, "stride": r.history.stride,
+                          "history": [_file_record(rec) for rec in r.history.records]} for r in self.runs]}
+
+    @classmethod
+    def from_dict(cls, d, project: Project, where: str = "runs") -> "Comparison":
+        """The comparison a project file holds, on the project's data; SpecError names the field."""
+        d = validate(d, where)
+        base = Project(d["base"]["network"], project.data, d["base"]["training"], project.view)
+        axes = [(row[0], [compare.parse_value(row[0], v) for v in row[1:]]) for row in d["vary"]]
+        try:
+            made = cls.create(base, axes)
+        except SpecError as exc:
+            raise SpecError(f"{where}.vary", f"{exc.path}: {exc.detail}" if exc.path else exc.detail) from None
+        if len(made.runs) != len(d["runs"]):
+            raise SpecError(f"{where}.runs", f"expected {len(made.runs)} runs for these settings, "
+                                             f"got {len(d['runs'])}")
+        for i, (run, saved) in enumerate(zip(made.runs, d["runs"])):
+            at = f"{where}.runs[{i}]"
+            if saved["name"] != run.name:
+                raise SpecError(f"{at}.name", f"expected {run.name!r} for these settings, got {_show(saved['name'])}")
+            try:
+                now = Project(saved["network"], run.start.data, run.start.training, run.start.view)
+            except SpecError as exc:
+                raise SpecError(f"{at}.{exc.path}", exc.detail) from None
+            if _shape(now.network_spec) != _shape(run.start.network_spec):
+                raise SpecError(f"{at}.network", "its layers do not match the comparison's base network")
+            run.session = _session(now, saved["steps"], saved["epoch"])
+            run.seconds = saved["seconds"]
+            run.history = RunHistory(records=[_memory_record(r) for r in saved["history"]],
+                                     stride=saved["stride"])
+        return made
+
+
+def _shape(spec: dict) -> list:
+    return [(layer.get("type"), layer.get("units"), str(layer.get("activation"))) for layer in spec["layers"]]
+
+
+def _file_record(rec: dict) -> dict:
+    # JSON has no NaN or infinity: a non-finite loss is written as null.
+    out = dict(rec)
+    for key in ("loss", "val_loss"):
+        v = out.get(key)
+        if v is not None and not math.isfinite(v):
+            out[key] = None
+    out["grad_norms"] = [g if math.isfinite(g) else None for g in rec["grad_norms"]]
+    return out
+
+
+def _memory_record(rec: dict) -> dict:
+    out = {k: rec.get(k) for k in RECORD_KEYS}
+    out["loss"] = math.nan if rec["loss"] is None else float(rec["loss"])
+    out["grad_norms"] = [math.nan if g is None else float(g) for g in rec["grad_norms"]]
+    out["epoch_end"] = bool(rec.get("epoch_end"))
+    return out
+
+
+def validate(d, where: str = "runs") -> dict:
+    """The shape of a saved comparison, checked field by field (the networks are checked when built)."""
+    def need(obj, key, at):
+        if key not in obj:
+            raise SpecError(f"{at}.{key}", "missing")
+        return obj[key]
+
+    if not isinstance(d, dict):
+        raise SpecError(where, f"expected an object, got {type(d).__name__}")
+    for key in d:
+        if key not in ("vary", "base", "runs"):
+            raise SpecError(f"{where}.{key}", "unknown key (expected one of vary, base, runs)")
+    vary = need(d, "vary", where)
+    if not isinstance(vary, list) or not vary:
+        raise SpecError(f"{where}.vary", "expected a non-empty list of [KEY, VALUE, …]")
+    for i, row in enumerate(vary):
+        at = f"{where}.vary[{i}]"
+        if not isinstance(row, list) or len(row) < 2 or not all(isinstance(v, str) for v in row):
+            raise SpecError(at, f"expected [KEY, VALUE, …] as strings, got {_show(row)}")
+        try:
+            for v in row[1:]:
+                compare.parse_value(row[0], v)
+        except SpecError as exc:
+            raise SpecError(at, exc.detail) from None
+    base = need(d, "base", where)
+    if not isinstance(base, dict):
+        raise SpecError(f"{where}.base", "expected an object with network and training")
+    need(base, "network", f"{where}.base")
+    need(base, "training", f"{where}.base")
+    runs = need(d, "runs", where)
+    if not isinstance(runs, list):
+        raise SpecError(f"{where}.runs", f"expected a list, got {type(runs).__name__}")
+    for i, run in enumerate(runs):
+        at = f"{where}.runs[{i}]"
+        if not isinstance(run, dict):
+            raise SpecError(at, f"expected an object, got {type(run).__name__}")
+        for key in ("name", "network", "steps", "epoch", "seconds", "history"):
+            need(run, key, at)
+        for key in ("steps", "epoch"):
+            if not is_whole(run[key]) or run[key] < 0:
+                raise SpecError(f"{at}.{key}", f"expected a whole number ≥ 0, got {_show(run[key])}")
+        stride = run.setdefault("stride", 1)
+        if not is_whole(stride) or stride < 1:
+            raise SpecError(f"{at}.stride", f"expected a whole number ≥ 1, got {_show(stride)}")
+        if not is_number(run["seconds"]) or run["seconds"] < 0:
+            raise SpecError(f"{at}.seconds", f"expected a number ≥ 0, got {_show(run['seconds'])}")
+        hist = run["history"]
+        if not isinstance(hist, list):
+            raise SpecError(f"{at}.history", f"expected a list, got {type(hist).__name__}")
+        if len(hist) > HISTORY_CAPACITY:
+            raise SpecError(f"{at}.history", f"at most {HISTORY_CAPACITY} records, got {len(hist)}")
+        previous = 0
+        for j, rec in enumerate(hist):
+            _check_record(rec, f"{at}.history[{j}]", previous, run["steps"])
+            previous = rec["step"]
+    return d
+
+
+def _check_record(rec, at: str, previous: int, steps: int) -> None:
+    if not isinstance(rec, dict):
+        raise SpecError(at, f"expected an object, got {type(rec).__name__}")
+    for key in rec:
+        if key not in RECORD_KEYS:
+            raise SpecError(f"{at}.{key}", f"unknown key (expected one of {', '.join(RECORD_KEYS)})")
+    for key in ("step", "epoch", "loss", "grad_norms", "seconds"):
+        if key not in rec:
+            raise SpecError(f"{at}.{key}", "missing")
+    if not is_whole(rec["step"]) or not previous < rec["step"] <= steps:
+        raise SpecError(f"{at}.step", f"expected a whole number after {previous} and at most the run's "
+                                      f"{steps} steps, got {_show(rec['step'])}")
+    if not is_whole(rec["epoch"]) or rec["epoch"] < 0:
+        raise SpecError(f"{at}.epoch", f"expected a whole number ≥ 0, got {_show(rec['epoch'])}")
+    for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+        v = rec.get(key)
+        if v is not None and not is_number(v):
+            raise SpecError(f"{at}.{key}", f"expected a number or null, got {_show(v)}")
+    if not is_number(rec["seconds"]) or rec["seconds"] < 0:
+        raise SpecError(f"{at}.seconds", f"expected a number ≥ 0, got {_show(rec['seconds'])}")
+    g = rec["grad_norms"]
+    if not isinstance(g, list) or not all(v is None or is_number(v) for v in g):
+        raise SpecError(f"{at}.grad_norms", f"expected a list of numbers, got {_show(g)}")
+    bad = rec.get("nonfinite")
+    if bad is not None and not isinstance(bad, str):
+        raise SpecError(f"{at}.nonfinite", f"expected the name of a node or null, got {_show(bad)}")
+
+
+# -- what the overlay plots show ---------------------------------------------------------------
+X_UPDATES, X_EPOCHS, X_SECONDS = "update", "epoch", "training time (s)"
+
+
+def run_series(run: LiveRun, value, x_kind: str = X_UPDATES):
+    """(x, y) of one run as float lists, only where ``value(record)`` is not None."""
+    per_epoch = max(run.session.trainer.batches_per_epoch, 1)
+    xs, ys = [], []
+    for rec in run.history.records:
+        v = value(rec)
+        if v is None:
+            continue
+        if x_kind == X_EPOCHS:
+            xs.append(rec["step"] / per_epoch)
+        elif x_kind == X_SECONDS:
+            xs.append(rec["seconds"])
+        else:
+            xs.append(float(rec["step"]))
+        ys.append(float(v))
+    return xs, ys
+
+
+def ema(values, weight: float) -> list[float]:
+    """Exponential moving average as TensorBoard draws it (debiased, so the start is not pulled
+    toward zero); non-finite values are passed through and do not enter the average."""
+    if weight <= 0:
+        return list(values)
+    out, avg, n = [], 0.0, 0
+    for v in values:
+        if not math.isfinite(v):
+            out.append(v)
+            continue
+        avg = weight * avg + (1 - weight) * v
+        n += 1
+        out.append(avg / (1 - weight ** n))
+    return out
+
+
+def overlay_csv(x_label: str, names: list[str], curves: list[tuple[list, list]]) -> str:
+    """One column per run against the x values of any run (blank where a run has none)."""
+    import csv
+    import io
+    by_run = [dict(zip(xs, ys)) for xs, ys in curves]
+    xs = sorted({x for values in by_run for x in values})
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([x_label, *names])
+    for x in xs:
+        row = [repr(x) if not float(x).is_integer() else str(int(x))]
+        for values in by_run:
+            v = values.get(x)
+            row.append("" if v is None or not math.isfinite(v) else repr(float(v)))
+        w.writerow(row)
+    return buf.getvalue()
