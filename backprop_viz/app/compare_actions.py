@@ -83,10 +83,14 @@ class CompareActions:
         w.statusBar().showMessage(f"“{name}” is now the main run: its settings and weights are the project's "
                                   "(Edit › Undo takes it back)", 8000)
 
-    def walk(self, net, X, T, what: str) -> None:
+    def walk(self, net, plan, name: str, what: str) -> None:
+        """The stepper walks a compared run's next update (its whole batch, its optimizer)."""
+        from ..session.walk import WHOLE, WalkSource
         w = self.w
         w.training.pause()
-        w.stepper_panel.show_training_step(net, X, T, what)
+        weights = f"after update {plan.step - 1:,}" if plan.step > 1 else "initial"
+        source = WalkSource(plan, weights, WHOLE, w.doc.version, run=name)
+        w.stepper_panel.show_training_step(net, plan.X, plan.T, what, plan=plan, source=source)
         w._show_stepper()
 
     def shutdown(self) -> None:

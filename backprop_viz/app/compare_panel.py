@@ -62,7 +62,7 @@ PLOTS = (
 
 class ComparePanel(QWidget):
     makeMainRequested = Signal(object, str)        # Project, run name
-    walkRequested = Signal(object, object, object, str)   # network, X, T, what it is
+    walkRequested = Signal(object, object, str, str)   # network, UpdatePlan, run name, what it is
     newRequested = Signal()
     changed = Signal()                               # the comparison changed (the file should be saved)
 
@@ -412,10 +412,11 @@ class ComparePanel(QWidget):
             return
         self.controller.pause()
         from ..engine import Network
+        from ..engine.update_plan import preview
         net = Network.from_dict(run.session.net.to_dict())
-        X, T = run.session.trainer.peek_batch()
-        self.walkRequested.emit(net, X.copy(), T.copy(),
-                                f"update {run.steps + 1:,} of the compared run “{run.name}”")
+        # The update this run's own optimizer (with its running averages) would make next.
+        plan = preview(run.session.trainer)
+        self.walkRequested.emit(net, plan, run.name, f"update {run.steps + 1:,} of the compared run “{run.name}”")
 
     # -- export --------------------------------------------------------------------------------------
     def export(self, name: str | None = None, path: str | None = None) -> bool:

@@ -215,7 +215,10 @@ class Comparison:
     def from_dict(cls, d, project: Project, where: str = "runs") -> "Comparison":
         """The comparison a project file holds, on the project's data; SpecError names the field."""
         d = validate(d, where)
-        base = Project(d["base"]["network"], project.data, d["base"]["training"], project.view)
+        try:
+            base = Project(d["base"]["network"], project.data, d["base"]["training"], project.view)
+        except SpecError as exc:
+            raise SpecError(f"{where}.base.{exc.path}", exc.detail) from None
         axes = [(row[0], [compare.parse_value(row[0], v) for v in row[1:]]) for row in d["vary"]]
         try:
             made = cls.create(base, axes)
