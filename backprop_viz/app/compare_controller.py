@@ -9,7 +9,9 @@ runs belong to the GUI thread again (Step, Reset, Make main run, saving).
 
 from __future__ import annotations
 
+import os
 import queue
+import sys
 import threading
 
 from PySide6.QtCore import QObject, Signal
@@ -20,6 +22,31 @@ from ..session.compare_runs import Comparison
 
 IDLE, RUNNING, PAUSED, DONE = "idle", "running", "paused", "done"
 JOIN_TIMEOUT_S = 10.0
+BREATHE_S = float(os.environ.get("BPV_BREATHE", "0.0005"))
+
+
+class _SwitchInterval:
+    """While runs train in a thread of this process, the interpreter hands its lock over more
+    often: every paint of a plot calls into Python many times, and each call would otherwise wait
+    up to the default 5 ms for the training thread to let go."""
+
+    FAST_S = float(os.environ.get("BPV_SWITCH", "0.0005"))
+
+    def __init__(self):
+        self.saved: float | None = None
+
+    def fast(self) -> None:
+        if self.saved is None:
+            self.saved = sys.getswitchinterval()
+            sys.setswitchinterval(self.FAST_S)
+
+    def restore(self) -> None:
+        if self.saved is not None:
+            sys.setswitchinterval(self.saved)
+            self.saved = None
+
+
+_SWITCH = _SwitchInterval()
 
 
 class CompareController(QObject):
@@ -66,7 +93,7 @@ class CompareController(QObject):
 
         def train():
             try:
-                return (yield from c.train(self._stop, self._out, self._ready))
+                return (yield from c.train(self._stop, self._out, self._ready, breathe_s=BREATHE_S))
             finally:
                 done.set()
         self.worker = create_worker(train, _start_thread=False)
@@ -74,6 +101,7 @@ class CompareController(QObject):
         self.worker.returned.connect(self._returned)
         self.worker.errored.connect(self._errored)
         self._set_state(RUNNING)
+        _SWITCH.fast()
         self.worker.start()
         return True
 
@@ -87,6 +115,7 @@ class CompareController(QObject):
             self.failed.emit(f"the runs did not stop within {JOIN_TIMEOUT_S:.0f} s")
             return
         self.worker = None
+        _SWITCH.restore()
         self._drain()
         if self.state == RUNNING:
             self._set_state(DONE if self.comparison is not None and self.comparison.all_finished else PAUSED)
@@ -137,10 +166,12 @@ class CompareController(QObject):
         self._drain()
         if self.worker is not None and self._done.is_set():
             self.worker = None
+            _SWITCH.restore()
             self._set_state(DONE if reason == "done" else PAUSED)
 
     def _errored(self, exc) -> None:
         self.worker = None
+        _SWITCH.restore()
         self._drain()
         self._set_state(PAUSED)
         self.failed.emit(str(exc))

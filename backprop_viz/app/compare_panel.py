@@ -6,8 +6,9 @@ only the plot in view); the table at most 5 times a second.
 
 from __future__ import annotations
 
-import math
 import os
+
+import numpy as np
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -20,43 +21,28 @@ from ..engine.files import write_text_atomic
 from ..engine.formatting import fmt
 from ..session import compare
 from ..session.compare_files import COLOURS
-from ..session.compare_runs import X_EPOCHS, X_SECONDS, X_UPDATES, Comparison, ema, overlay_csv, run_series
+from ..session.compare_runs import (X_EPOCHS, X_SECONDS, X_UPDATES, Comparison, ema, overlay_csv, run_series,
+                                    summary)
 from . import dialogs, theme
 from .compare_controller import DONE, RUNNING, CompareController
 from .exporters import export_plot
 from .icons import icon
 from .plots_panel import SparseLogAxis
 
-TABLE_MS = 200
+TABLE_MS = 250
 X_KINDS = (X_UPDATES, X_EPOCHS, X_SECONDS)
 TABLE_COLUMNS = ("run", "updates", "final loss", "best loss", "final val. loss", "best val. loss", "accuracy",
                  "val. accuracy", "reached target at")
 
 
-def _loss(rec):
-    return rec["loss"]
-
-
-def _val_loss(rec):
-    return rec.get("val_loss")
-
-
-def _accuracy(rec):
-    return rec.get("accuracy")
-
-
-def _ratio(rec):
-    return compare.gradient_ratio(rec)
-
-
-# name, tab title, plot title, y label, log y by default, value(record) (None: the layer's norm)
+# name (what run_series draws), tab title, plot title, y label, log y at first
 PLOTS = (
-    ("loss", "Loss", "Training loss", "loss", True, _loss),
-    ("val_loss", "Validation loss", "Validation loss (at each epoch's end)", "loss", True, _val_loss),
-    ("accuracy", "Accuracy", "Training accuracy (at each epoch's end)", "accuracy", False, _accuracy),
-    ("grad_norm", "Gradient norm", "‖∂E/∂W‖ of one layer", "‖∂E/∂W‖", True, None),
+    ("loss", "Loss", "Training loss", "loss", True),
+    ("val_loss", "Validation loss", "Validation loss (at each epoch's end)", "loss", True),
+    ("accuracy", "Accuracy", "Training accuracy (at each epoch's end)", "accuracy", False),
+    ("grad_norm", "Gradient norm", "‖∂E/∂W‖ of one layer", "‖∂E/∂W‖", True),
     ("grad_ratio", "First ÷ last", "‖∂E/∂W₁‖ ÷ ‖∂E/∂W_last‖: far below 1, the early layers barely learn",
-     "first ÷ last", True, _ratio),
+     "first ÷ last", True),
 )
 
 
@@ -187,7 +173,7 @@ class ComparePanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("compareTabs")
         self.plots: dict[str, pg.PlotWidget] = {}
-        for name, tab, title, ylabel, log, _ in PLOTS:
+        for name, tab, title, ylabel, log in PLOTS:
             p = pg.PlotWidget(title=title, axisItems={"left": SparseLogAxis("left")})
             p.setLabel("left", ylabel)
             p.setLabel("bottom", X_UPDATES)
@@ -236,11 +222,7 @@ class ComparePanel(QWidget):
             self.layer.addItems([str(i + 1) for i in range(n)])
             for name, *_ in PLOTS:
                 p = self.plots[name]
-                self.curves[name] = [p.plot(pen=pg.mkPen(COLOURS[i % len(COLOURS)], width=1.5,
-                                                         style=Qt.PenStyle.SolidLine if i < len(COLOURS)
-                                                         else Qt.PenStyle.DashLine),
-                                            name=run.name, connect="finite")
-                                     for i, run in enumerate(comparison.runs)]
+                self.curves[name] = [self._curve(p, i, run.name) for i, run in enumerate(comparison.runs)]
         self.layer.blockSignals(False)
         self.stack.setCurrentIndex(1 if comparison is not None else 0)
         self._tab_changed()
@@ -248,6 +230,16 @@ class ComparePanel(QWidget):
         self._fill_table()
         self._fit_table()
         self._state(self.controller.state)
+
+    @staticmethod
+    def _curve(plot, i: int, name: str):
+        # Thin pens and peak downsampling: four long curves redrawn many times a second.
+        pen = pg.mkPen(COLOURS[i % len(COLOURS)], width=1,
+                       style=Qt.PenStyle.SolidLine if i < len(COLOURS) else Qt.PenStyle.DashLine)
+        c = plot.plot(pen=pen, name=name, connect="finite")
+        c.setDownsampling(auto=True, method="peak")
+        c.setClipToView(True)
+        return c
 
     def _fit_table(self) -> None:
         """Every run's row in view, as long as the plot keeps most of the height."""
@@ -285,21 +277,15 @@ class ComparePanel(QWidget):
     def current_plot(self) -> str:
         return PLOTS[self.tabs.currentIndex()][0]
 
-    def _value(self, name):
-        if name == "grad_norm":
-            k = max(self.layer.currentIndex(), 0)
-            return lambda rec: rec["grad_norms"][k] if k < len(rec["grad_norms"]) else None
-        return next(p[5] for p in PLOTS if p[0] == name)
-
-    def series(self, name: str) -> list[tuple[list, list]]:
-        """Each run's (x, y) as drawn: on the chosen axis, smoothed as chosen."""
+    def series(self, name: str) -> list[tuple]:
+        """Each run's (x, y) arrays as drawn: on the chosen axis, smoothed as chosen."""
         c = self.comparison
         if c is None:
             return []
-        value, x_kind, weight = self._value(name), self._x(), float(self.smoothing.value())
+        x_kind, weight, layer = self._x(), float(self.smoothing.value()), max(self.layer.currentIndex(), 0)
         out = []
         for run in c.runs:
-            xs, ys = run_series(run, value, x_kind)
+            xs, ys = run_series(run, name, x_kind, layer)
             out.append((xs, ema(ys, weight)))
         return out
 
@@ -312,9 +298,8 @@ class ComparePanel(QWidget):
                 continue
             log = self.plots[name].getPlotItem().ctrl.logYCheck.isChecked()
             for curve, (xs, ys) in zip(curves, self.series(name)):
-                if log:
-                    ys = [y if y > 0 else math.nan for y in ys]
-                curve.setData(xs, [y if math.isfinite(y) else math.nan for y in ys])
+                ys = np.where(np.isfinite(ys) & ((ys > 0) if log else True), ys, np.nan)
+                curve.setData(xs, ys)
             self.plots[name].setLabel("bottom", x_label)
 
     def _tab_changed(self) -> None:
@@ -348,7 +333,7 @@ class ComparePanel(QWidget):
         self.table.setRowCount(len(runs))
         target = self.target.value()
         for r, run in enumerate(runs):
-            s = compare.summary(run.as_compare_run(), target)
+            s = summary(run, target)
             acc = lambda v: "—" if v is None else f"{v:.1%}"
             num = lambda v: "—" if v is None else fmt(v, 4)
             reached = s["reached_target_at"]
@@ -441,7 +426,7 @@ class ComparePanel(QWidget):
                 self.redraw(all_plots=True)
                 export_plot(self.plots[name].getPlotItem(), path)
         except (OSError, ValueError) as exc:
-            dialogs.error(self, "Export failed", f"{path} could not be written: {getattr(exc, 'strerror', None) or exc}")
+            dialogs.error(self, "Export failed", f"{path} could not be written: {getattr(exc, 'strerror') or exc}")
             return False
         self.status.setText(f"Exported {os.path.basename(path)}")
         return True

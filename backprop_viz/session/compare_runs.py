@@ -30,7 +30,7 @@ from .project import Project
 from .training import TrainingSession
 
 HISTORY_CAPACITY = 2000        # records kept per run; older ones thinned to every other
-YIELD_HZ = 30.0                # new records reach the window at most this often
+YIELD_HZ = 20.0                # new records reach the window at most this often
 MAX_RUNS = 8
 RECORD_KEYS = ("step", "epoch", "loss", "val_loss", "accuracy", "val_accuracy", "grad_norms", "epoch_end",
                "nonfinite", "seconds")
@@ -38,13 +38,17 @@ RECORD_KEYS = ("step", "epoch", "loss", "val_loss", "accuracy", "val_accuracy", 
 
 class RunHistory:
     """At most ``capacity`` records: when full, every other one goes and from then on every
-    ``stride``-th is kept, so the curve still spans the whole run. A divergence is always kept."""
+    ``stride``-th is kept, so the curve still spans the whole run. A divergence is always kept.
+    The plotted numbers are also kept as NumPy columns, so drawing never walks the records."""
 
     def __init__(self, capacity: int = HISTORY_CAPACITY, records=None, stride: int = 1):
         self.capacity = capacity
-        self.records: list[dict] = list(records or [])
         self.stride = stride
         self._skipped = 0
+        self.clear()
+        self.stride = stride
+        for rec in records or []:
+            self._append(rec)
 
     def add(self, rec: dict) -> None:
         if self.stride > 1 and not rec.get("nonfinite"):
@@ -54,11 +58,39 @@ class RunHistory:
         self._skipped = 0
         if len(self.records) >= self.capacity:
             self.records = self.records[0::2]
+            half = len(self.records)
+            for key, arr in self._cols.items():
+                arr[:half] = arr[:self.n:2][:half]
+            self.n = half
             self.stride *= 2
+        self._append(rec)
+
+    def _append(self, rec: dict) -> None:
+        import numpy as np
         self.records.append(rec)
+        g = rec["grad_norms"]
+        if self.n == 0:      # one column per layer: the run's network keeps its layers
+            self._cols["grad_norms"] = np.full((self.capacity + 1, len(g)), np.nan)
+        c, i = self._cols, self.n
+        c["step"][i] = rec["step"]
+        c["seconds"][i] = rec["seconds"]
+        for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+            v = rec.get(key)
+            c[key][i] = math.nan if v is None else v
+        c["grad_norms"][i] = g
+        self.n += 1
+
+    def column(self, key: str):
+        """A view of one column (rows: the records kept)."""
+        return self._cols[key][:self.n]
 
     def clear(self) -> None:
-        self.records, self.stride, self._skipped = [], 1, 0
+        import numpy as np
+        self.records, self.stride, self._skipped, self.n = [], 1, 0, 0
+        self._cols = {k: np.full(self.capacity + 1, np.nan) for k in COLUMNS}
+
+
+COLUMNS = ("step", "seconds", "loss", "val_loss", "accuracy", "val_accuracy")
 
 
 def compact(rec: dict, seconds: float) -> dict:
@@ -164,12 +196,14 @@ class Comparison:
                 if not r.finished:
                     r.history.add(r.step())
 
-    def train(self, stop: threading.Event, out: "queue.Queue", ready: threading.Event, max_rate: float = YIELD_HZ):
+    def train(self, stop: threading.Event, out: "queue.Queue", ready: threading.Event, max_rate: float = YIELD_HZ,
+              breathe_s: float = 0.0):
         """Train every run in turn until stopped or all are finished.
 
         New records go into ``out`` as ``[(run index, record), …]`` at most ``max_rate`` times a
         second, and only once the window has taken the last lot (``ready``), so a busy window
-        never builds a queue. Yields after each hand-over (the worker's signal); returns the reason."""
+        never builds a queue. Yields after each hand-over (the worker's signal); returns the reason.
+        ``breathe_s``: a sleep after each round of updates, for a thread that shares the interpreter."""
         period = 1.0 / max_rate
         pending: list = []
         last = time.perf_counter()
@@ -186,6 +220,10 @@ class Comparison:
                     finished.add(i)
             if len(finished) == len(self.runs):
                 break
+            if breathe_s:
+                # Sleeping lets go of the interpreter lock: a thread waiting for it (the window's)
+                # takes it now instead of after the interpreter's switch interval.
+                time.sleep(breathe_s)
             now = time.perf_counter()
             if pending and now - last >= period and ready.is_set():
                 ready.clear()
@@ -300,29 +338,39 @@ def validate(d, where: str = "runs") -> dict:
     if not isinstance(runs, list):
         raise SpecError(f"{where}.runs", f"expected a list, got {type(runs).__name__}")
     for i, run in enumerate(runs):
-        at = f"{where}.runs[{i}]"
-        if not isinstance(run, dict):
-            raise SpecError(at, f"expected an object, got {type(run).__name__}")
-        for key in ("name", "network", "steps", "epoch", "seconds", "history"):
-            need(run, key, at)
-        for key in ("steps", "epoch"):
-            if not is_whole(run[key]) or run[key] < 0:
-                raise SpecError(f"{at}.{key}", f"expected a whole number ≥ 0, got {_show(run[key])}")
-        stride = run.setdefault("stride", 1)
-        if not is_whole(stride) or stride < 1:
-            raise SpecError(f"{at}.stride", f"expected a whole number ≥ 1, got {_show(stride)}")
-        if not is_number(run["seconds"]) or run["seconds"] < 0:
-            raise SpecError(f"{at}.seconds", f"expected a number ≥ 0, got {_show(run['seconds'])}")
-        hist = run["history"]
-        if not isinstance(hist, list):
-            raise SpecError(f"{at}.history", f"expected a list, got {type(hist).__name__}")
-        if len(hist) > HISTORY_CAPACITY:
-            raise SpecError(f"{at}.history", f"at most {HISTORY_CAPACITY} records, got {len(hist)}")
-        previous = 0
-        for j, rec in enumerate(hist):
-            _check_record(rec, f"{at}.history[{j}]", previous, run["steps"])
-            previous = rec["step"]
+        _check_run(run, f"{where}.runs[{i}]")
     return d
+
+
+def _check_run(run, at: str) -> None:
+    if not isinstance(run, dict):
+        raise SpecError(at, f"expected an object, got {type(run).__name__}")
+    for key in ("name", "network", "steps", "epoch", "seconds", "history"):
+        if key not in run:
+            raise SpecError(f"{at}.{key}", "missing")
+    for key in run:
+        if key not in ("name", "network", "steps", "epoch", "seconds", "stride", "history"):
+            raise SpecError(f"{at}.{key}", "unknown key (expected name, network, steps, epoch, seconds, stride, "
+                                           "history)")
+    if not isinstance(run["name"], str):
+        raise SpecError(f"{at}.name", f"expected the run's name, got {_show(run['name'])}")
+    for key in ("steps", "epoch"):
+        if not is_whole(run[key]) or run[key] < 0:
+            raise SpecError(f"{at}.{key}", f"expected a whole number ≥ 0, got {_show(run[key])}")
+    stride = run.setdefault("stride", 1)
+    if not is_whole(stride) or stride < 1:
+        raise SpecError(f"{at}.stride", f"expected a whole number ≥ 1, got {_show(stride)}")
+    if not is_number(run["seconds"]) or run["seconds"] < 0:
+        raise SpecError(f"{at}.seconds", f"expected a number ≥ 0, got {_show(run['seconds'])}")
+    hist = run["history"]
+    if not isinstance(hist, list):
+        raise SpecError(f"{at}.history", f"expected a list, got {type(hist).__name__}")
+    if len(hist) > HISTORY_CAPACITY:
+        raise SpecError(f"{at}.history", f"at most {HISTORY_CAPACITY} records, got {len(hist)}")
+    previous = 0
+    for j, rec in enumerate(hist):
+        _check_record(rec, f"{at}.history[{j}]", previous, run["steps"])
+        previous = rec["step"]
 
 
 def _check_record(rec, at: str, previous: int, steps: int) -> None:
@@ -353,41 +401,89 @@ def _check_record(rec, at: str, previous: int, steps: int) -> None:
         raise SpecError(f"{at}.nonfinite", f"expected the name of a node or null, got {_show(bad)}")
 
 
+def summary(run: LiveRun, target_loss: float | None = None) -> dict:
+    """As :func:`compare.summary` (the same numbers), from the columns: the table asks often."""
+    import numpy as np
+    h = run.history
+
+    def finite(key):
+        v = h.column(key)
+        return v[np.isfinite(v)]
+
+    def last_and_best(key):
+        v = finite(key)
+        return (float(v[-1]), float(v.min())) if v.size else (None, None)
+    loss, vloss = last_and_best("loss"), last_and_best("val_loss")
+    acc, vacc = finite("accuracy"), finite("val_accuracy")
+    diverged = bool(h.records and h.records[-1]["nonfinite"])
+    reached = None
+    if target_loss is not None:
+        hit = np.flatnonzero(h.column("loss") <= target_loss)
+        reached = int(h.column("step")[hit[0]]) if hit.size else None
+    return {"run": run.name, "updates": run.steps - diverged, "diverged": diverged,
+            "final_loss": loss[0], "best_loss": loss[1], "final_val_loss": vloss[0], "best_val_loss": vloss[1],
+            "accuracy": float(acc[-1]) if acc.size else None,
+            "val_accuracy": float(vacc[-1]) if vacc.size else None, "reached_target_at": reached}
+
+
 # -- what the overlay plots show ---------------------------------------------------------------
 X_UPDATES, X_EPOCHS, X_SECONDS = "update", "epoch", "training time (s)"
 
 
-def run_series(run: LiveRun, value, x_kind: str = X_UPDATES):
-    """(x, y) of one run as float lists, only where ``value(record)`` is not None."""
-    per_epoch = max(run.session.trainer.batches_per_epoch, 1)
-    xs, ys = [], []
-    for rec in run.history.records:
-        v = value(rec)
-        if v is None:
-            continue
-        if x_kind == X_EPOCHS:
-            xs.append(rec["step"] / per_epoch)
-        elif x_kind == X_SECONDS:
-            xs.append(rec["seconds"])
+def run_series(run: LiveRun, value: str, x_kind: str = X_UPDATES, layer: int = 0):
+    """(x, y) of one run as arrays, where the value exists. ``value``: loss, val_loss, accuracy,
+    grad_norm (of ``layer``) or grad_ratio (first ÷ last layer)."""
+    import numpy as np
+    h = run.history
+    if h.n == 0:
+        return np.array([]), np.array([])
+    if x_kind == X_EPOCHS:
+        x = h.column("step") / max(run.session.trainer.batches_per_epoch, 1)
+    elif x_kind == X_SECONDS:
+        x = h.column("seconds")
+    else:
+        x = h.column("step")
+    if value in ("grad_norm", "grad_ratio"):
+        g = h.column("grad_norms")
+        if g.shape[1] == 0:
+            y = np.full(len(x), np.nan)
+        elif value == "grad_norm":
+            y = g[:, min(layer, g.shape[1] - 1)]
         else:
-            xs.append(float(rec["step"]))
-        ys.append(float(v))
-    return xs, ys
+            with np.errstate(all="ignore"):
+                y = g[:, 0] / g[:, -1] if g.shape[1] > 1 else np.full(len(x), np.nan)
+            y[~np.isfinite(y) | (g[:, -1] == 0)] = np.nan
+        keep = np.ones(len(x), dtype=bool)
+    else:
+        y = h.column(value)
+        # A missing value (validation before the first epoch's end) is no point at all;
+        # a non-finite loss stays, as a gap.
+        keep = ~np.isnan(y) if value != "loss" else np.ones(len(x), dtype=bool)
+    return x[keep], y[keep]
 
 
-def ema(values, weight: float) -> list[float]:
+def ema(values, weight: float):
     """Exponential moving average as TensorBoard draws it (debiased, so the start is not pulled
     toward zero); non-finite values are passed through and do not enter the average."""
-    if weight <= 0:
-        return list(values)
-    out, avg, n = [], 0.0, 0
-    for v in values:
-        if not math.isfinite(v):
-            out.append(v)
-            continue
-        avg = weight * avg + (1 - weight) * v
-        n += 1
-        out.append(avg / (1 - weight ** n))
+    import numpy as np
+    v = np.asarray(values, dtype=float)
+    if weight <= 0 or not v.size:
+        return v
+    out = v.copy()
+    ok = np.isfinite(v)
+    f = v[ok]
+    n = np.arange(1, f.size + 1)
+    # avg_n = (1-w) Σ_k w^(n-k) f_k, done in blocks so that w^-k stays well inside a float.
+    avg = np.empty_like(f)
+    block = max(1, int(30 / -math.log(weight)))
+    carry = 0.0
+    for start in range(0, f.size, block):
+        part = f[start:start + block]
+        k = np.arange(1, part.size + 1)
+        sums = np.cumsum(part * weight ** -k)
+        avg[start:start + block] = weight ** k * (carry + (1 - weight) * sums)
+        carry = avg[start + part.size - 1]
+    out[ok] = avg / (1 - weight ** n)
     return out
 
 
@@ -395,7 +491,7 @@ def overlay_csv(x_label: str, names: list[str], curves: list[tuple[list, list]])
     """One column per run against the x values of any run (blank where a run has none)."""
     import csv
     import io
-    by_run = [dict(zip(xs, ys)) for xs, ys in curves]
+    by_run = [dict(zip((float(x) for x in xs), (float(y) for y in ys))) for xs, ys in curves]
     xs = sorted({x for values in by_run for x in values})
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

@@ -3,7 +3,6 @@ buttons, its plots and table, export, save and reopen."""
 
 import csv
 import json
-import math
 
 import numpy as np
 import pytest
@@ -205,7 +204,7 @@ def test_runs_are_saved_in_the_project_and_reopen_as_they_were(make_window, answ
     (("runs", 1, "name"), "Nadam", "runs.runs[1].name: expected 'Adam' for these settings"),
     (("base", "network", "layers", 0, "units"), 0, "runs.base.network.layers[0].units"),
 ])
-def test_bad_runs_data_is_refused_with_its_place(make_window, answers, qtbot, tmp_path, where, value, words):
+def test_bad_runs_data_is_refused_with_its_place(make_window, answers, tmp_path, where, value, words):
     from backprop_viz.engine import SpecError
     project = _xor()
     c = Comparison.create(project, [compare.parse_vary("optimizer=sgd,adam")])
