@@ -9,7 +9,6 @@ runs belong to the GUI thread again (Step, Reset, Make main run, saving).
 
 from __future__ import annotations
 
-import os
 import queue
 import sys
 import threading
@@ -22,7 +21,7 @@ from ..session.compare_runs import Comparison
 
 IDLE, RUNNING, PAUSED, DONE = "idle", "running", "paused", "done"
 JOIN_TIMEOUT_S = 10.0
-BREATHE_S = float(os.environ.get("BPV_BREATHE", "0.0005"))
+BREATHE_S = 0.0005       # the worker sleeps this long after each round of updates (lets the window in)
 
 
 class _SwitchInterval:
@@ -30,7 +29,7 @@ class _SwitchInterval:
     often: every paint of a plot calls into Python many times, and each call would otherwise wait
     up to the default 5 ms for the training thread to let go."""
 
-    FAST_S = float(os.environ.get("BPV_SWITCH", "0.0005"))
+    FAST_S = 0.0005
 
     def __init__(self):
         self.saved: float | None = None
