@@ -56,6 +56,7 @@ class CompareDialog(QDialog):
         top.addWidget(self.preset, 1)
         v.addLayout(top)
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.ticks: dict[str, QCheckBox] = {}
         self.values: dict[str, QLineEdit] = {}
         for key, label, default, hint in ROWS:
@@ -66,6 +67,7 @@ class CompareDialog(QDialog):
             edit.setToolTip(f"Values separated by commas: {hint}")
             edit.setPlaceholderText(hint)
             edit.setEnabled(False)
+            edit.setMinimumWidth(320)
             tick.toggled.connect(edit.setEnabled)
             tick.toggled.connect(lambda _: self._check())
             edit.textChanged.connect(lambda _: self._check())
@@ -82,7 +84,7 @@ class CompareDialog(QDialog):
         self.buttons.accepted.connect(self._accept)
         self.buttons.rejected.connect(self.reject)
         v.addWidget(self.buttons)
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(660)
         self._check()
 
     def _preset_chosen(self) -> None:
@@ -94,6 +96,7 @@ class CompareDialog(QDialog):
             tick.setChecked(k in axes)
             if k in axes:
                 self.values[k].setText(", ".join(axes[k]))
+                self.values[k].setCursorPosition(0)
 
     def chosen(self) -> list:
         """The axes as ticked: [(key, [Change, …]), …]; SpecError says which row is wrong."""

@@ -296,11 +296,22 @@ class ComparePanel(QWidget):
             curves = self.curves.get(name)
             if not curves:
                 continue
-            log = self.plots[name].getPlotItem().ctrl.logYCheck.isChecked()
-            for curve, (xs, ys) in zip(curves, self.series(name)):
+            item = self.plots[name].getPlotItem()
+            log = item.ctrl.logYCheck.isChecked()
+            labels = [label for _, label in item.legend.items]
+            for i, (curve, (xs, ys)) in enumerate(zip(curves, self.series(name))):
                 ys = np.where(np.isfinite(ys) & ((ys > 0) if log else True), ys, np.nan)
                 curve.setData(xs, ys)
-            self.plots[name].setLabel("bottom", x_label)
+                # A run with nothing to draw stays in the legend, and says why (zero gradients
+                # cannot go on a log axis).
+                run = self.comparison.runs[i].name
+                text = run if not len(ys) or np.isfinite(ys).any() else \
+                    f"{run} (no {'positive' if log else 'finite'} values: not drawn)"
+                if i < len(labels) and labels[i].text != text:
+                    labels[i].setText(text)
+            item.setLabel("bottom", x_label)
+            if name == "grad_norm":
+                item.setTitle(f"‖∂E/∂W‖ of layer {max(self.layer.currentIndex(), 0) + 1}")
 
     def _tab_changed(self) -> None:
         name = self.current_plot()

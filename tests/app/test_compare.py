@@ -167,6 +167,9 @@ def test_overlay_plots_export_png_svg_and_csv_one_column_per_run(make_window, an
         assert panel.export("grad_ratio", str(tmp_path / f"ratio.{ext}"))
         assert (tmp_path / f"ratio.{ext}").stat().st_size > 1000
     assert "zeros" in (tmp_path / "ratio.svg").read_text()
+    # Zero gradients cannot go on a log axis: the run stays in the legend and says so.
+    legend = [label.text for _, label in panel.plots["grad_ratio"].getPlotItem().legend.items]
+    assert legend == ["zeros (no positive values: not drawn)", "xavier uniform", "he normal"]
     assert "error" not in answers.kinds()
 
 
