@@ -43,7 +43,9 @@ class RunHistory:
 
     def __init__(self, capacity: int = HISTORY_CAPACITY, records=None, stride: int = 1):
         self.capacity = capacity
-        self.stride = stride
+        self.records: list[dict] = []
+        self._cols: dict = {}
+        self.n = 0
         self._skipped = 0
         self.clear()
         self.stride = stride
