@@ -24,6 +24,7 @@ from ..session.compare_files import COLOURS
 from ..session.compare_runs import (X_EPOCHS, X_SECONDS, X_UPDATES, Comparison, ema, overlay_csv, run_series,
                                     summary)
 from . import dialogs, theme
+from .compare_boundaries import CompareBoundaries
 from .compare_controller import DONE, RUNNING, CompareController
 from .exporters import export_plot
 from .icons import icon
@@ -185,6 +186,8 @@ class ComparePanel(QWidget):
                 p.setYRange(0, 1)
             self.plots[name] = p
             self.tabs.addTab(p, tab)
+        self.boundaries = CompareBoundaries()
+        self.tabs.addTab(self.boundaries, "Decision boundaries")
         self.tabs.currentChanged.connect(lambda _: self._tab_changed())
         split.addWidget(self.tabs)
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
@@ -224,6 +227,12 @@ class ComparePanel(QWidget):
                 p = self.plots[name]
                 self.curves[name] = [self._curve(p, i, run.name) for i, run in enumerate(comparison.runs)]
         self.layer.blockSignals(False)
+        X, T = None, None
+        if comparison is not None and comparison.plane:
+            X, T, _, _ = comparison.runs[0].start.arrays()
+            if X.ndim != 2 or X.shape[1] != 2:
+                X = None
+        self.boundaries.set_runs(comparison.names if comparison is not None else [], COLOURS, X, T)
         self.stack.setCurrentIndex(1 if comparison is not None else 0)
         self._tab_changed()
         self.redraw(all_plots=True)
@@ -274,8 +283,10 @@ class ComparePanel(QWidget):
     def _x(self) -> str:
         return X_KINDS[self.x_kind.currentIndex()]
 
-    def current_plot(self) -> str:
-        return PLOTS[self.tabs.currentIndex()][0]
+    def current_plot(self) -> str | None:
+        """The overlay plot in front (None: the decision boundaries)."""
+        i = self.tabs.currentIndex()
+        return PLOTS[i][0] if 0 <= i < len(PLOTS) else None
 
     def series(self, name: str) -> list[tuple]:
         """Each run's (x, y) arrays as drawn: on the chosen axis, smoothed as chosen."""
@@ -292,8 +303,10 @@ class ComparePanel(QWidget):
     def redraw(self, all_plots: bool = False) -> None:
         names = [p[0] for p in PLOTS] if all_plots else [self.current_plot()]
         x_label = self._x()
+        if self.current_plot() is None and self.comparison is not None:
+            self.boundaries.show_grids(self.comparison.boundaries)
         for name in names:
-            curves = self.curves.get(name)
+            curves = self.curves.get(name) if name else None
             if not curves:
                 continue
             item = self.plots[name].getPlotItem()
@@ -317,14 +330,28 @@ class ComparePanel(QWidget):
         name = self.current_plot()
         self.layer.setVisible(name == "grad_norm")
         self.layer_label.setVisible(name == "grad_norm")
-        self.log_y.blockSignals(True)
-        self.log_y.setChecked(self.plots[name].getPlotItem().ctrl.logYCheck.isChecked())
-        self.log_y.setEnabled(name != "accuracy")
-        self.log_y.blockSignals(False)
+        c = self.comparison
+        self.export_button.setEnabled(c is not None and name is not None)
+        if name is None:
+            self.log_y.setEnabled(False)
+            if c is not None:
+                # Boundaries cost a forward pass over a grid per run: made only while in view.
+                c.want_boundaries.set()
+                if not self.controller.is_running:
+                    c.boundaries = c.boundary_grids()
+        else:
+            if c is not None:
+                c.want_boundaries.clear()
+            self.log_y.blockSignals(True)
+            self.log_y.setChecked(self.plots[name].getPlotItem().ctrl.logYCheck.isChecked())
+            self.log_y.setEnabled(name != "accuracy")
+            self.log_y.blockSignals(False)
         self.redraw()
 
     def _log_changed(self) -> None:
-        self.plots[self.current_plot()].setLogMode(False, self.log_y.isChecked())
+        name = self.current_plot()
+        if name is not None:
+            self.plots[name].setLogMode(False, self.log_y.isChecked())
         self.redraw()
 
     def _updated(self) -> None:
@@ -386,7 +413,7 @@ class ComparePanel(QWidget):
             b.setEnabled(has and not running)
         self.step_button.setEnabled(has and not running and state != DONE)
         self.reset_button.setEnabled(has)
-        self.export_button.setEnabled(has)
+        self.export_button.setEnabled(has and self.current_plot() is not None)
         self._show_progress()
 
     # -- acting on one run ------------------------------------------------------------------------
@@ -418,7 +445,7 @@ class ComparePanel(QWidget):
     def export(self, name: str | None = None, path: str | None = None) -> bool:
         """The plot in view (or ``name``) as PNG, SVG or CSV by the file's extension."""
         name = name or self.current_plot()
-        if self.comparison is None:
+        if self.comparison is None or name is None:
             return False
         if path is None:
             path = dialogs.save_path(self, f"Export the {name.replace('_', ' ')} comparison",

@@ -32,6 +32,8 @@ from .training import TrainingSession
 HISTORY_CAPACITY = 2000        # records kept per run; older ones thinned to every other
 YIELD_HZ = 20.0                # new records reach the window at most this often
 MAX_RUNS = 8
+BOUNDARY_HZ = 4.0              # decision boundaries while training, at most this often
+BOUNDARY_GRID = 48
 RECORD_KEYS = ("step", "epoch", "loss", "val_loss", "accuracy", "val_accuracy", "grad_norms", "epoch_end",
                "nonfinite", "seconds")
 
@@ -163,6 +165,8 @@ class Comparison:
         self.base = base
         self.axes = axes               # [(key, [Change, …]), …]
         self.runs = runs
+        self.boundaries: list | None = None       # the last grids drawn (see boundary_grids)
+        self.want_boundaries = threading.Event()  # set while the boundaries are in view
 
     @classmethod
     def create(cls, base: Project, axes: list) -> "Comparison":
@@ -190,6 +194,7 @@ class Comparison:
             r.session = _session(r.start)
             r.history.clear()
             r.seconds = 0.0
+        self.boundaries = self.boundary_grids() if self.want_boundaries.is_set() else None
 
     def step_all(self, n: int = 1) -> None:
         """``n`` updates of every run that can go on (on the thread that owns the runs)."""
@@ -197,18 +202,21 @@ class Comparison:
             for r in self.runs:
                 if not r.finished:
                     r.history.add(r.step())
+        if self.want_boundaries.is_set():
+            self.boundaries = self.boundary_grids()
 
     def train(self, stop: threading.Event, out: "queue.Queue", ready: threading.Event, max_rate: float = YIELD_HZ,
               breathe_s: float = 0.0):
         """Train every run in turn until stopped or all are finished.
 
-        New records go into ``out`` as ``[(run index, record), …]`` at most ``max_rate`` times a
+        New records go into ``out`` as ``("records", [(run index, record), …])`` (and, while
+        ``want_boundaries`` is set, ``("boundaries", grids)`` a few times a second) at most ``max_rate`` times a
         second, and only once the window has taken the last lot (``ready``), so a busy window
         never builds a queue. Yields after each hand-over (the worker's signal); returns the reason.
         ``breathe_s``: a sleep after each round of updates, for a thread that shares the interpreter."""
         period = 1.0 / max_rate
         pending: list = []
-        last = time.perf_counter()
+        last = drawn = time.perf_counter()
         finished = {i for i, r in enumerate(self.runs) if r.finished}
         while True:
             if stop.is_set():
@@ -229,19 +237,41 @@ class Comparison:
             now = time.perf_counter()
             if pending and now - last >= period and ready.is_set():
                 ready.clear()
-                out.put(pending)
+                out.put(("records", pending))
+                if self.want_boundaries.is_set() and now - drawn >= 1 / BOUNDARY_HZ:
+                    out.put(("boundaries", self.boundary_grids()))
+                    drawn = now
                 pending = []
                 last = now
                 yield True
         if pending:
-            out.put(pending)
-            yield True
+            out.put(("records", pending))
+        if self.want_boundaries.is_set():
+            out.put(("boundaries", self.boundary_grids()))
+        yield True
         return "stopped" if stop.is_set() else "done"
 
-    def add(self, batch) -> None:
-        """Records handed over by ``train``, into the runs' histories (the window's thread)."""
-        for i, rec in batch:
+    def add(self, item) -> None:
+        """What ``train`` handed over, into the runs' histories (on the window's thread)."""
+        kind, payload = item
+        if kind == "boundaries":
+            self.boundaries = payload
+            return
+        for i, rec in payload:
             self.runs[i].history.add(rec)
+
+    # -- decision boundaries --------------------------------------------------------------
+    @property
+    def plane(self) -> bool:
+        """The data lies in a plane the boundaries can be drawn in."""
+        from .training import _plane_data
+        return bool(self.runs) and _plane_data(self.base.data, self.runs[0].session.net)
+
+    def boundary_grids(self) -> list | None:
+        """Each run's predictions over the data's plane, (xs, ys, values), or None if not a plane."""
+        if not self.plane:
+            return None
+        return [r.session.boundary(BOUNDARY_GRID) for r in self.runs]
 
     # -- the project file -----------------------------------------------------------------
     def to_dict(self) -> dict:

@@ -281,3 +281,22 @@ def test_compare_panel_shows_in_train_workspace_only_with_runs(make_window, answ
     qtbot.waitUntil(lambda: w.docks["compare"].isVisible())
     assert [r.name for r in w.compare_panel.comparison.runs] == ["batch 1", "full batch"]
     assert w.compare_panel.comparison.runs[0].start.training["batch_size"] == 1
+
+
+def test_decision_boundaries_side_by_side_follow_each_run(make_window, answers, qtbot):
+    w, panel = _window(make_window, answers, qtbot, ("optimizer=sgd,adam",))
+    panel.tabs.setCurrentIndex(panel.tabs.indexOf(panel.boundaries))
+    assert not panel.export_button.isEnabled()
+    assert [p.getPlotItem().titleLabel.text for p in panel.boundaries.plots] == ["SGD", "Adam"]
+    _click(qtbot, panel.step_button)
+    grids = panel.comparison.boundaries
+    assert len(grids) == 2
+    for run, grid, img in zip(panel.comparison.runs, grids, panel.boundaries.images):
+        xs, ys, values = run.session.boundary(grid[2].shape[0])
+        assert np.array_equal(values, grid[2])
+        assert img.image is not None and img.image.shape == values.T.shape
+    # Trained on in the worker, the boundaries keep coming while they are in view.
+    _click(qtbot, panel.run_button)
+    qtbot.waitUntil(lambda: panel.comparison.boundaries is not grids and panel.comparison.steps > 5, timeout=20000)
+    _click(qtbot, panel.run_button)
+    assert not panel.controller.is_running
