@@ -15,6 +15,14 @@ from backprop_viz.session.project import Project
 from backprop_viz.session.templates import open_template
 
 
+@pytest.fixture(autouse=True)
+def no_worker_left(qtbot):
+    """Every test ends with the runs' worker thread finished (the windows pause it on close)."""
+    yield
+    from PySide6.QtCore import QThreadPool
+    qtbot.waitUntil(lambda: QThreadPool.globalInstance().activeThreadCount() == 0, timeout=10000)
+
+
 def _xor(batch_size=8):
     p = open_template("xor")
     return p.with_training({**p.training, "batch_size": batch_size})
@@ -269,6 +277,7 @@ def test_walk_next_update_of_a_run_opens_it_in_the_stepper(make_window, answers,
 
 
 def test_compare_panel_shows_in_train_workspace_only_with_runs(make_window, answers, qtbot):
+    from tests.app.helpers import activate
     w = make_window(project=_xor())
     w.set_workspace(TRAIN)
     qtbot.waitUntil(lambda: w.docks["plots"].isVisible())
@@ -277,7 +286,9 @@ def test_compare_panel_shows_in_train_workspace_only_with_runs(make_window, answ
     w.compare.action.trigger()
     assert w.compare_panel.comparison is None
     answers.compare = [compare.parse_vary("batch_size=1,full")]
-    w.compare.action.trigger()
+    activate(qtbot, w)
+    qtbot.keyClick(w, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert answers.kinds()[-1] == "compare"
     qtbot.waitUntil(lambda: w.docks["compare"].isVisible())
     assert [r.name for r in w.compare_panel.comparison.runs] == ["batch 1", "full batch"]
     assert w.compare_panel.comparison.runs[0].start.training["batch_size"] == 1
