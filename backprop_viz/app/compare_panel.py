@@ -44,7 +44,9 @@ PLOTS = (
     ("grad_norm", "Gradient norm", "‖∂E/∂W‖ of one layer", "‖∂E/∂W‖", True),
     ("grad_ratio", "First ÷ last", "‖∂E/∂W₁‖ ÷ ‖∂E/∂W_last‖: far below 1, the early layers barely learn",
      "first ÷ last", True),
+    ("grad_layers", "By layer", "‖∂E/∂W‖ layer by layer at update 1", "‖∂E/∂W‖", True),
 )
+AT_FIRST, AT_LATEST = "at update 1", "at the latest update"
 
 
 class ComparePanel(QWidget):
@@ -155,6 +157,12 @@ class ComparePanel(QWidget):
         self.layer.setObjectName("compareLayer")
         self.layer.currentIndexChanged.connect(lambda _: self.redraw(all_plots=True))
         opts.addWidget(self.layer)
+        self.at_update = QComboBox()
+        self.at_update.setObjectName("compareAtUpdate")
+        self.at_update.addItems([AT_FIRST, AT_LATEST])
+        self.at_update.setToolTip("Which update's gradients the By layer plot compares")
+        self.at_update.currentIndexChanged.connect(lambda _: self.redraw())
+        opts.addWidget(self.at_update)
         opts.addWidget(QLabel("target loss"))
         self.target = QDoubleSpinBox()
         self.target.setObjectName("compareTarget")
@@ -226,6 +234,13 @@ class ComparePanel(QWidget):
             for name, *_ in PLOTS:
                 p = self.plots[name]
                 self.curves[name] = [self._curve(p, i, run.name) for i, run in enumerate(comparison.runs)]
+                if name == "grad_layers":
+                    # A point per layer: a run whose gradient reaches one layer only still shows.
+                    for i, curve in enumerate(self.curves[name]):
+                        curve.setSymbol("o")
+                        curve.setSymbolSize(6)
+                        curve.setSymbolBrush(COLOURS[i % len(COLOURS)])
+                        curve.setSymbolPen(None)
         self.layer.blockSignals(False)
         X, T = None, None
         if comparison is not None and comparison.plane:
@@ -295,6 +310,13 @@ class ComparePanel(QWidget):
             return []
         x_kind, weight, layer = self._x(), float(self.smoothing.value()), max(self.layer.currentIndex(), 0)
         out = []
+        if name == "grad_layers":
+            # Across the layers at one update: what an initialiser does to the gradient's way back.
+            for run in c.runs:
+                g = run.history.column("grad_norms") if run.history.n else np.empty((0, 0))
+                row = g[0 if self.at_update.currentIndex() == 0 else -1] if len(g) else np.array([])
+                out.append((np.arange(1, len(row) + 1, dtype=float), np.asarray(row, dtype=float)))
+            return out
         for run in c.runs:
             xs, ys = run_series(run, name, x_kind, layer)
             out.append((xs, ema(ys, weight)))
@@ -314,7 +336,12 @@ class ComparePanel(QWidget):
             labels = [label for _, label in item.legend.items]
             for i, (curve, (xs, ys)) in enumerate(zip(curves, self.series(name))):
                 ys = np.where(np.isfinite(ys) & ((ys > 0) if log else True), ys, np.nan)
-                curve.setData(xs, ys)
+                if name == "grad_layers":
+                    # Only the points there are: pyqtgraph's symbols do not take NaN gaps.
+                    keep = np.isfinite(ys)
+                    curve.setData(xs[keep], ys[keep])
+                else:
+                    curve.setData(xs, ys)
                 # A run with nothing to draw stays in the legend, and says why (zero gradients
                 # cannot go on a log axis).
                 run = self.comparison.runs[i].name
@@ -322,7 +349,9 @@ class ComparePanel(QWidget):
                     f"{run} (no {'positive' if log else 'finite'} values: not drawn)"
                 if i < len(labels) and labels[i].text != text:
                     labels[i].setText(text)
-            item.setLabel("bottom", x_label)
+            item.setLabel("bottom", "layer" if name == "grad_layers" else x_label)
+            if name == "grad_layers":
+                item.setTitle(f"‖∂E/∂W‖ layer by layer {self.at_update.currentText()}")
             if name == "grad_norm":
                 item.setTitle(f"‖∂E/∂W‖ of layer {max(self.layer.currentIndex(), 0) + 1}")
 
@@ -330,6 +359,7 @@ class ComparePanel(QWidget):
         name = self.current_plot()
         self.layer.setVisible(name == "grad_norm")
         self.layer_label.setVisible(name == "grad_norm")
+        self.at_update.setVisible(name == "grad_layers")
         c = self.comparison
         self.export_button.setEnabled(c is not None and name is not None)
         if name is None:
@@ -459,7 +489,8 @@ class ComparePanel(QWidget):
             ext = ".png"
         try:
             if ext == ".csv":
-                write_text_atomic(path, overlay_csv(self._x(), self.comparison.names, self.series(name)))
+                x_label = "layer" if name == "grad_layers" else self._x()
+                write_text_atomic(path, overlay_csv(x_label, self.comparison.names, self.series(name)))
             else:
                 self.redraw(all_plots=True)
                 export_plot(self.plots[name].getPlotItem(), path)

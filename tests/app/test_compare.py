@@ -311,3 +311,24 @@ def test_decision_boundaries_side_by_side_follow_each_run(make_window, answers, 
     qtbot.waitUntil(lambda: panel.comparison.boundaries is not grids and panel.comparison.steps > 5, timeout=20000)
     _click(qtbot, panel.run_button)
     assert not panel.controller.is_running
+
+
+def test_initialisation_lab_compares_gradients_layer_by_layer_at_update_1(make_window, answers, qtbot, tmp_path):
+    from pathlib import Path
+    deep = Project.load(Path(__file__).resolve().parents[2] / "assets" / "examples" / "deep_sigmoid_vanishing.json")
+    w, panel = _window(make_window, answers, qtbot, ("init=zeros,small_normal,xavier_uniform,he_normal",),
+                       project=deep)
+    panel.controller.step(3)
+    panel.tabs.setCurrentIndex([p[0] for p in __import__("backprop_viz.app.compare_panel",
+                                                         fromlist=["PLOTS"]).PLOTS].index("grad_layers"))
+    assert panel.at_update.isVisible()
+    assert panel.export(path=str(tmp_path / "layers.csv"))
+    rows = list(csv.reader(open(tmp_path / "layers.csv")))
+    n = len(deep.network_spec["layers"])
+    assert rows[0] == ["layer", "zeros", "small normal", "xavier uniform", "he normal"]
+    assert [r[0] for r in rows[1:]] == [str(i) for i in range(1, n + 1)]
+    for j, run in enumerate(panel.comparison.runs):
+        first = run.history.records[0]["grad_norms"]
+        assert [float(r[j + 1]) if r[j + 1] else 0.0 for r in rows[1:]] == pytest.approx(first)
+    # The classic lesson: a small normal start leaves the first layer's gradient far below He's.
+    assert float(rows[1][2]) < 1e-6 * float(rows[1][4])
