@@ -86,3 +86,11 @@ def png_size(parent: QWidget, width: int = 1200, height: int = 800) -> tuple[int
         error(parent, "PNG size", "width and height must be between 16 and 10000 pixels")
         return None
     return w, h
+
+
+def compare_runs(parent: QWidget, project) -> list | None:
+    """Training › Compare…: the settings to vary ([(key, [Change, …]), …]), or None if cancelled."""
+    _refuse_in_headless("Compare runs")
+    from .compare_dialog import CompareDialog
+    dialog = CompareDialog(project, parent)
+    return dialog.axes if dialog.exec() == CompareDialog.DialogCode.Accepted else None

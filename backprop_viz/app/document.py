@@ -45,6 +45,8 @@ class Document(QObject):
         # Which parts the last change touched ({"network", "data", "training", "view"});
         # panels skip work that the change cannot affect.
         self.last_change = {"network", "data", "training", "view"}
+        # The comparison of runs lives in its panel; it goes into the file from there.
+        self.runs_provider = None
 
     def quiet(self) -> None:
         """No more signals: a stack deleted while modified announces that it is
@@ -128,9 +130,14 @@ class Document(QObject):
         return self._trace or None
 
     # -- files ---------------------------------------------------------------------
+    def project_for_file(self) -> Project:
+        """The project as it is written: with the runs being compared, if any."""
+        runs = self.runs_provider() if self.runs_provider is not None else None
+        return self.project.with_runs(runs) if runs else self.project
+
     def save_to(self, path: str, run=None) -> None:
         """``run(fn, *args)`` may do the writing elsewhere (off the GUI thread)."""
-        project = self.project
+        project = self.project_for_file()
         if run is None:
             project.save(path)
         else:

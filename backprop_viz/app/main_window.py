@@ -32,6 +32,7 @@ from .training_panel import TrainingPanel
 from .legend_overlay import CANVAS_LEGEND, GRAPH_LEGEND, LegendOverlay
 from .help_panel import ABOUT, GETTING_STARTED, LEGEND, SHORTCUTS, WELCOME, HelpPanel
 from .lesson_actions import LessonActions
+from .compare_actions import CompareActions
 from .panel_docks import PanelDocks
 from .recent_files import RecentFiles
 from .recovery import Recovery
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
         self.autosave.setInterval(AUTOSAVE_IDLE_MS)
         self.autosave.timeout.connect(self.write_recovery)
         self._build_status_bar()
+        self.compare = CompareActions(self)
         self._set_document(Document(project or default_project(), path))
         self._build_actions()
         self._build_help()
@@ -145,6 +147,7 @@ class MainWindow(QMainWindow):
                    Qt.DockWidgetArea.BottomDockWidgetArea, scroll=False)
         self.plots = PlotsPanel()
         self._dock("plots", "Live plots", self.plots, Qt.DockWidgetArea.BottomDockWidgetArea, scroll=False)
+        self.compare_panel = self.compare.install(self.doc)
         if first:
             self.help_panel = HelpPanel(self._shortcut_actions)
             self.help_panel.wayInChosen.connect(self.way_in)
@@ -421,8 +424,8 @@ class MainWindow(QMainWindow):
         e.addSeparator()
         e.addAction(self.act_delete)
         t = bar.addMenu("&Training")
-        for act in (self.act_train, self.act_step, self.act_step_epoch, self.act_reset):
-            t.addAction(act)
+        for act in (self.act_train, self.act_step, self.act_step_epoch, self.act_reset, None, self.compare.action):
+            t.addSeparator() if act is None else t.addAction(act)
         self.view_menu = bar.addMenu("&View")
         for act in self.workspace_actions.values():
             self.view_menu.addAction(act)
@@ -454,7 +457,7 @@ class MainWindow(QMainWindow):
             export.setIcon(ic)
         export.setToolTip("Export plots, drawings, the derivation, the run or the network")
         for act in (self.act_new, self.act_open, self.act_save, export, None, self.act_undo, self.act_redo, None,
-                    self.act_train, self.act_step, self.act_step_epoch, self.act_reset, None,
+                    self.act_train, self.act_step, self.act_step_epoch, self.act_reset, self.compare.action, None,
                     self.act_zoom_in, self.act_zoom_out, self.act_fit):
             if act is None:
                 tb.addSeparator()
@@ -514,6 +517,7 @@ class MainWindow(QMainWindow):
         """Training stops and its thread is joined before the document goes."""
         if self.doc is not None and getattr(self, "training", None) is not None:
             self.training.shutdown()
+        self.compare.shutdown()
 
     def open_dialog(self) -> bool:
         path = dialogs.open_path(self, "Open project or network", self._last_folder())

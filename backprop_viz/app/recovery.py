@@ -36,7 +36,7 @@ class Recovery:
         doc = self.window.doc
         if not doc.modified:
             return
-        payload = {"path": doc.path, "project": doc.project.to_dict()}
+        payload = {"path": doc.path, "project": doc.project_for_file().to_dict()}
         try:
             self.files.write(json.dumps(payload) + "\n")
         except OSError as exc:

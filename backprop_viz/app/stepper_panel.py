@@ -397,16 +397,17 @@ class StepperPanel(QWidget):
         elif self.stale:
             self.rebuild()
 
-    def show_training_step(self, net, X, T, title: str = "") -> None:
-        """Walk a given step's weights and batch (e.g. the update that went non-finite)."""
+    def show_training_step(self, net, X, T, title: str = "", plan=None, source=None) -> None:
+        """Walk a given step's weights and batch (e.g. the update that went non-finite, or with
+        ``plan`` the next update of a compared run, its optimizer's update included)."""
         self.batch.blockSignals(True)
         self.batch.setChecked(X.shape[0] > 1)
         self.batch.blockSignals(False)
         level = LAYER if X.shape[0] > 1 else self.level
         try:
-            self.stepper = Stepper(net, X, T, lr=self.lr(), level=level)
+            self.stepper = Stepper(net, X, T, lr=self.lr(), level=level, plan=plan, source=source)
         except NeuronViewUnavailable:
-            self.stepper = Stepper(net, X, T, lr=self.lr(), level=LAYER)
+            self.stepper = Stepper(net, X, T, lr=self.lr(), level=LAYER, plan=plan, source=source)
         self.built_version = self.doc.version
         self.special = title or "a given step"
         self.graph.set_stepper(self.stepper)
@@ -459,7 +460,11 @@ class StepperPanel(QWidget):
         src = st.source
         new_loss, old_loss = st.trace.loss_after, st.trace.loss
         self._restart_next = True
-        if src is not None and not src.typed and self.runner is not None:
+        if src is not None and src.run is not None:
+            text = (f"These are the new weights of the compared run “{src.run}” (the loss on its batch would be "
+                    f"{fmt(new_loss, digits)}, was {fmt(old_loss, digits)}). Step in the Compare panel makes "
+                    "this update; the project's own network is not changed.")
+        elif src is not None and not src.typed and self.runner is not None:
             expected = src.plan.new_parameters
             self.runner.step_once()
             params = self.doc.project.network().params

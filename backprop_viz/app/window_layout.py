@@ -18,7 +18,7 @@ LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
 BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
 HOME_AREA = {"data": LEFT, "inspector": RIGHT, "training": RIGHT, "help": RIGHT, "stepper": BOTTOM,
-             "plots": BOTTOM}
+             "plots": BOTTOM, "compare": BOTTOM}
 
 
 def _rect(r: QRect) -> tuple[int, int, int, int]:
@@ -64,8 +64,10 @@ class WindowLayout:
             w.splitDockWidget(d["data"], d["plots"], Qt.Orientation.Horizontal)
         w.tabifyDockWidget(d["training"], d["inspector"])
         w.tabifyDockWidget(d["inspector"], d["help"])
+        w.tabifyDockWidget(d["plots"], d["compare"])
         for key, dock in d.items():
-            dock.setVisible(key in plan.visible or (key == "help" and self._help_wanted()))
+            dock.setVisible(key in plan.visible or (key == "help" and self._help_wanted())
+                            or (key == "compare" and name == TRAIN and self._compare_wanted()))
         self._raise(plan)
         self._sizes(plan)
         # The docks settle once the event loop has laid them out; size and raise them again then.
@@ -83,16 +85,24 @@ class WindowLayout:
         self._sizes(plan)
 
     def _raise(self, plan) -> None:
-        dock = self.docks["help" if self._help_wanted() else plan.raised]
-        dock.raise_()
-        # raise_() does not always reach a tab group the window built before it was shown;
-        # choosing the tab itself does.
-        for bar in self.window.findChildren(QTabBar):
-            if bar.parent() is not self.window:
-                continue
-            for i in range(bar.count()):
-                if bar.tabText(i) == dock.windowTitle():
-                    bar.setCurrentIndex(i)
+        docks = [self.docks["help" if self._help_wanted() else plan.raised]]
+        if self.docks["compare"].isVisible():
+            docks.append(self.docks["compare"])
+        for dock in docks:
+            dock.raise_()
+            # raise_() does not always reach a tab group the window built before it was shown;
+            # choosing the tab itself does.
+            for bar in self.window.findChildren(QTabBar):
+                if bar.parent() is not self.window:
+                    continue
+                for i in range(bar.count()):
+                    if bar.tabText(i) == dock.windowTitle():
+                        bar.setCurrentIndex(i)
+
+    def _compare_wanted(self) -> bool:
+        """The Train workspace shows the Compare panel while there are runs to compare."""
+        compare = getattr(self.window, "compare", None)
+        return compare is not None and compare.has_runs
 
     def _help_wanted(self) -> bool:
         return getattr(self.window, "help_pinned", False)

@@ -16,7 +16,7 @@ WORKSPACE_TIPS = {
     TRAIN: "Train and watch: the live plots get most of the window",
 }
 # Every dockable panel, by name. The window keeps a saved layout only if it knows all of them.
-PANELS = ("inspector", "training", "data", "stepper", "plots", "help")
+PANELS = ("inspector", "training", "data", "stepper", "plots", "help", "compare")
 SIDE_PANELS = ("inspector", "training", "data", "help")
 
 

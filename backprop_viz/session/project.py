@@ -95,6 +95,8 @@ class Project:
         self.view = {"digits": 9, **(view or {})}
         self._arrays = None
         self.title: str | None = None     # a template's name, for a project not yet saved
+        # A comparison of runs (session.compare_runs), as the file holds it; checked by its reader.
+        self.runs: dict | None = None
         SETTINGS["view.digits"].check(self.view["digits"], "view.digits")
 
     @staticmethod
@@ -141,9 +143,12 @@ class Project:
 
     # -- files -------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "version": VERSION, "network": copy.deepcopy(self.network_spec),
-                "data": copy.deepcopy(self.data), "training": copy.deepcopy(self.training),
-                "view": dict(self.view)}
+        d = {"format": FORMAT, "version": VERSION, "network": copy.deepcopy(self.network_spec),
+             "data": copy.deepcopy(self.data), "training": copy.deepcopy(self.training),
+             "view": dict(self.view)}
+        if self.runs:
+            d["runs"] = copy.deepcopy(self.runs)
+        return d
 
     def to_json(self) -> str:
         return dumps(self.to_dict()) + "\n"
@@ -160,7 +165,7 @@ class Project:
         version = d.get("version")
         if version != VERSION:
             raise SpecError("version", f"unsupported version {_show(version)}; this build reads {VERSION}")
-        allowed = ("format", "version", "network", "data", "training", "view")
+        allowed = ("format", "version", "network", "data", "training", "view", "runs")
         for key in d:
             if key not in allowed:
                 raise SpecError(key, f"unknown key (expected one of {', '.join(allowed)})")
@@ -169,7 +174,13 @@ class Project:
         view = d.get("view")
         if view is not None and not isinstance(view, dict):
             raise SpecError("view", "expected an object")
-        return cls(d["network"], d.get("data"), d.get("training"), view)
+        project = cls(d["network"], d.get("data"), d.get("training"), view)
+        if d.get("runs") is not None:
+            from .compare_runs import Comparison
+            # Built once here so a bad comparison is refused with its field path, like any other part.
+            Comparison.from_dict(d["runs"], project)
+            project.runs = copy.deepcopy(d["runs"])
+        return project
 
     @classmethod
     def load(cls, path) -> "Project":
@@ -200,6 +211,13 @@ class Project:
 
     def with_view(self, **view) -> "Project":
         return Project(self.network_spec, self.data, self.training, {**self.view, **view})
+
+    def with_runs(self, runs: dict | None) -> "Project":
+        """A copy that carries a comparison (or none) into the file."""
+        p = Project(self.network_spec, self.data, self.training, self.view)
+        p.title = self.title
+        p.runs = runs
+        return p
 
     def with_training(self, training: dict) -> "Project":
         return Project(self.network_spec, self.data, training, self.view)

@@ -27,6 +27,7 @@ class WalkSource:
     sample: int | str       # index into the plan's batch, or WHOLE
     version: int            # the document version the walk was made from
     typed: bool = False
+    run: str | None = None  # a compared run's name (its update is made in the Compare panel)
 
     def samples(self) -> tuple[np.ndarray, np.ndarray]:
         """(X, T) the walk traces: one sample of the batch, or all of it."""
@@ -46,7 +47,8 @@ class WalkSource:
             what = (f"typed sample (not a training batch) · what {p.optimizer['name']} would do next with its "
                     "gradient")
         else:
-            what = f"update {p.step:,} of this run (epoch {p.epoch + 1})"
+            whose = f"the compared run “{self.run}”" if self.run else "this run"
+            what = f"update {p.step:,} of {whose} (epoch {p.epoch + 1})"
         tail = f" · {level} level" if level else ""
         return f"{what} · weights {self.weights} · {self.sample_text()}{tail}"
 

@@ -12,6 +12,7 @@ class DialogCalls:
         self.save = None
         self.save_discard_cancel = "cancel"
         self.yes_no = False
+        self.compare = None
 
     def install(self, monkeypatch):
         def record(kind, answer):
@@ -25,6 +26,7 @@ class DialogCalls:
                             record("save_discard_cancel", lambda: self.save_discard_cancel))
         monkeypatch.setattr(dialogs, "error", record("error", None))
         monkeypatch.setattr(dialogs, "ask_yes_no", record("yes_no", lambda: self.yes_no))
+        monkeypatch.setattr(dialogs, "compare_runs", record("compare", lambda: self.compare))
 
     def kinds(self):
         return [k for k, _ in self.asked]
