@@ -23,6 +23,7 @@ ROWS = (
      "zeros, small_normal, xavier_uniform, xavier_normal, he_uniform, he_normal, lecun_normal, normal, uniform"),
     ("activation", "Hidden activation (all hidden layers)", "sigmoid, relu",
      "identity, sigmoid, tanh, relu, leaky_relu, elu, silu, softplus"),
+    ("norm", "Normalisation (all hidden layers)", "none, batch", "none, batch, layer"),
     ("batch_size", "Batch size", "1, 32, full", "whole numbers ≥ 1, or full"),
     ("clip_grad_norm", "Clip gradient norm", "none, 1", "numbers > 0, or none"),
     ("l2", "L2 penalty", "0, 0.001", "numbers ≥ 0"),

@@ -28,7 +28,7 @@ OPTIMIZER_ALIASES = {
 }
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "rmsprop": "RMSprop",
                     "adam": "Adam", "adamw": "AdamW", "adagrad": "Adagrad", "adadelta": "Adadelta"}
-KEYS = ("optimizer", "lr", "momentum", "init", "activation", "batch_size", "seed", "clip_grad_norm",
+KEYS = ("optimizer", "lr", "momentum", "init", "activation", "norm", "batch_size", "seed", "clip_grad_norm",
         "clip_grad_value", "l1", "l2")
 # Keys whose change draws new initial weights.
 REINITIALISE = ("init", "activation", "seed")
@@ -79,6 +79,12 @@ def parse_value(key: str, text: str) -> Change:
             names = ", ".join(n for n in activations.NAMES if n != "softmax")
             raise SpecError(where, f"unknown hidden activation {t!r} (expected one of {names})")
         return Change(key, low, name)
+    if key == "norm":
+        if low in ("none", "off"):
+            return Change(key, "none", None)
+        if low not in ("batch", "layer"):
+            raise SpecError(where, f"unknown normalisation {t!r} (expected batch, layer or none)")
+        return Change(key, low, low)
     if key in ("batch_size", "seed"):
         if key == "batch_size" and low in ("full", "none"):
             return Change(key, "full", None)
@@ -161,6 +167,14 @@ def variant(project: Project, changes: tuple[Change, ...]) -> Project:
     if "activation" in by_key:
         for layer in spec["layers"][:-1]:
             layer["activation"] = by_key["activation"].value
+    if "norm" in by_key:
+        # The weights stay; a normalisation starts as the identity (γ = 1, β = 0, fresh statistics).
+        for layer in spec["layers"][:-1]:
+            if layer.get("type", "dense") != "dense":
+                continue
+            layer["norm"] = by_key["norm"].value
+            for k in ("gamma", "beta", "running_mean", "running_var"):
+                layer.pop(k, None)
     try:
         return Project(spec, project.data, training, project.view)
     except SpecError as exc:
@@ -180,6 +194,8 @@ def label(changes: tuple[Change, ...]) -> str:
             words.append(c.text.replace("_", " "))
         elif c.key == "activation":
             words.append(c.text)
+        elif c.key == "norm":
+            words.append("no norm" if c.value is None else f"{c.text} norm")
         elif c.key in ("clip_grad_norm", "clip_grad_value"):
             what = "clip norm" if c.key == "clip_grad_norm" else "clip value"
             words.append(f"no {what.split()[1]} clipping" if c.value is None else f"{what} {c.text}")

@@ -79,6 +79,22 @@ def test_settings_that_reinitialise_draw_fresh_weights_and_the_rest_keep_them():
                               seeds[1].project.network().params["layers.0.weight"])
 
 
+def test_a_normalisation_variant_keeps_the_weights_and_starts_as_the_identity():
+    base = _xor()
+    w = base.network().params
+    runs = compare.make_runs(base, [compare.parse_vary("norm=none,batch,layer")])
+    assert [r.name for r in runs] == ["no norm", "batch norm", "layer norm"]
+    for r in runs[1:]:
+        net = r.project.network()
+        for k in ("layers.0.weight", "layers.1.weight"):
+            np.testing.assert_array_equal(net.params[k], w[k])
+        np.testing.assert_array_equal(net.params["layers.0.gamma"], 1.0)
+        np.testing.assert_array_equal(net.params["layers.0.beta"], 0.0)
+        assert "layers.1.gamma" not in net.params     # the output layer keeps no normalisation
+    compare.train(runs[1], 5)
+    assert len(runs[1].records) == 5 and all(math.isfinite(r["loss"]) for r in runs[1].records)
+
+
 def test_summary_reports_final_best_accuracy_and_the_update_that_reached_the_target():
     run = compare.make_runs(_xor(None), [compare.parse_vary("optimizer=adam"), compare.parse_vary("lr=0.1")])[0]
     compare.train(run, 150)
@@ -95,7 +111,7 @@ def test_summary_reports_final_best_accuracy_and_the_update_that_reached_the_tar
 @pytest.mark.parametrize("text, where", [
     ("colour=red", "--vary"), ("lr=fast", "--vary lr"), ("lr=-1", "--vary lr"), ("optimizer=lbfgs", "--vary optimizer"),
     ("init=ones", "--vary init"), ("activation=softmax", "--vary activation"), ("batch_size=0", "--vary batch_size"),
-    ("batch_size=2.5", "--vary batch_size"), ("lr", "--vary"), ("lr=", "--vary lr"), ("seed=-3", "--vary seed"),
+    ("batch_size=2.5", "--vary batch_size"), ("norm=group", "--vary norm"), ("lr", "--vary"), ("lr=", "--vary lr"), ("seed=-3", "--vary seed"),
 ])
 def test_bad_vary_input_names_key_and_value(text, where):
     with pytest.raises(SpecError) as info:
