@@ -101,10 +101,19 @@ class Optimizer:
     def update(self, name, p, g, state):  # pragma: no cover - abstract
         raise AssertionError("subclass responsibility")
 
+    def _scratch(self, p) -> np.ndarray:
+        # Kept outside ``state``: it holds nothing between steps, so it is
+        # neither shown nor saved.
+        tmp = getattr(self, "_tmp", None)
+        if tmp is None or tmp.shape != p.shape or tmp.dtype != p.dtype:
+            tmp = self._tmp = np.empty_like(p)
+        return tmp
+
 
 class SGD(Optimizer):
     def update(self, name, p, g, state):
         s = self.settings
+        tmp = self._scratch(p)
         if s["weight_decay"]:
             g = g + s["weight_decay"] * p
         if s["momentum"]:
@@ -113,9 +122,11 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = g.copy()
             else:
                 buf *= s["momentum"]
-                buf += (1 - s["dampening"]) * g
+                np.multiply(1 - s["dampening"], g, out=tmp)
+                buf += tmp
             g = g + s["momentum"] * buf if s["nesterov"] else buf
-        p -= s["lr"] * g
+        np.multiply(s["lr"], g, out=tmp)
+        p -= tmp
 
 
 class Adam(Optimizer):
@@ -138,17 +149,28 @@ class Adam(Optimizer):
             else:
                 g = g + wd * p
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (g - m) * (1 - b1)          # torch: exp_avg.lerp_(grad, 1 - beta1)
+        # The same operations as torch's, written into one scratch array
+        # (a step of a small network is per-call and allocation overhead).
+        tmp = self._scratch(p)
+        np.subtract(g, m, out=tmp)       # torch: exp_avg.lerp_(grad, 1 - beta1)
+        tmp *= 1 - b1
+        m += tmp
         v *= b2
-        v += (1 - b2) * g * g
+        np.multiply(1 - b2, g, out=tmp)
+        tmp *= g
+        v += tmp
         bc1 = 1 - b1 ** t
         bc2_sqrt = math.sqrt(1 - b2 ** t)
         if s["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            denom = np.sqrt(state["max_exp_avg_sq"]) / bc2_sqrt + eps
+            np.sqrt(state["max_exp_avg_sq"], out=tmp)
         else:
-            denom = np.sqrt(v) / bc2_sqrt + eps
-        p -= (lr / bc1) * (m / denom)
+            np.sqrt(v, out=tmp)
+        tmp /= bc2_sqrt
+        tmp += eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= lr / bc1
+        p -= tmp
 
 
 class AdamW(Adam):
