@@ -290,9 +290,9 @@ class Trainer:
             used = np.clip(used, -v, v, out=work.used)
         saved = work.save_optimizer(self.optimizer)
         self.optimizer.step_flat(net.flat, used)
-        # One reduction gives every parameter's ‖used gradient‖², ‖w‖², ‖Δw‖² and ‖w before‖².
+        # Every layer's ‖used gradient‖², ‖w‖², ‖Δw‖² and ‖w before‖² in one or a few calls.
         sums = work.square_sums(used, net.flat)
-        if not math.isfinite(float(sums[1].sum())) and not np.isfinite(net.flat).all():
+        if not math.isfinite(work.total) and not np.isfinite(net.flat).all():
             # Finite gradients, non-finite weights (a huge step): never keep them.
             bad = next(n for n, p in net.params.items() if not np.isfinite(p).all())
             net.flat[...] = work.before
@@ -301,13 +301,13 @@ class Trainer:
             self.diverged = {"step": self.steps, "phase": "update", "node": bad, "op": "update",
                              "layer": None}
             record["nonfinite"] = self.diverged
-            record["grad_norms"] = np.sqrt(sums[0, work.pick]).tolist()
+            record["grad_norms"] = np.sqrt(sums[0]).tolist()
             record["weight_norms"] = [_norm(w) for w in self._layer_weights]
             record["update_ratios"] = [0.0] * len(self._layer_weights)
             return record
         self._update_source = (grad, used, {"clip_coef": coef, "grad_norm": grad_norm,
                                             "lr": self.optimizer.lr})
-        norms = np.sqrt(sums[:, work.pick]).tolist()
+        norms = np.sqrt(sums).tolist()
         g_norms, w_norms, d_norms, old_norms = norms
         record["grad_norms"] = g_norms
         record["weight_norms"] = w_norms
@@ -363,6 +363,9 @@ class Trainer:
                 return records
 
 
+_SMALL = 4096      # parameters up to which the record's norms come from one stacked reduction
+
+
 class _Work:
     """A trainer's per-shape machinery: the tape (None: graph path) and reused buffers."""
 
@@ -376,8 +379,9 @@ class _Work:
         dtype = net.flat.dtype
         self.before = np.empty(size, dtype)          # the weights before the update (undo, ratios)
         self.used = np.empty(size, dtype)            # the gradient after clipping
-        self.rows = np.empty((4, size), dtype)
-        self.squares = np.empty((4, size), dtype)
+        self.rows = np.empty((4 if size <= _SMALL else 1, size), dtype)
+        self.squares = np.empty_like(self.rows)
+        self.total = 0.0
         offsets, offset = {}, 0
         for name, p in net.params.items():
             offsets[name] = offset
@@ -391,14 +395,31 @@ class _Work:
         self.saved_state: dict = {}
 
     def square_sums(self, used, flat) -> np.ndarray:
-        """(4, parameters): Σ used², Σ w², Σ (w − before)², Σ before² over each parameter."""
-        rows = self.rows
-        np.copyto(rows[0], used)
-        np.copyto(rows[1], flat)
-        np.subtract(flat, self.before, out=rows[2])
-        np.copyto(rows[3], self.before)
-        np.multiply(rows, rows, out=self.squares)
-        return np.add.reduceat(self.squares, self.bounds, axis=1)
+        """(4, weights): Σ used², Σ w², Σ (w − before)², Σ before² over each layer's weight.
+
+        Σ w² over all of flat comes back too (``all_finite``), to notice a
+        non-finite parameter without another pass.
+        """
+        if flat.size <= _SMALL:
+            # Few numbers: per-call overhead rules, so one reduction over stacked rows.
+            rows = self.rows
+            np.copyto(rows[0], used)
+            np.copyto(rows[1], flat)
+            np.subtract(flat, self.before, out=rows[2])
+            np.copyto(rows[3], self.before)
+            np.multiply(rows, rows, out=self.squares)
+            sums = np.add.reduceat(self.squares, self.bounds, axis=1)
+            self.total = float(sums[1].sum())
+            return sums[:, self.pick]
+        # Many numbers: memory traffic rules, so BLAS dot products on each weight's slice.
+        diff = self.rows[0]
+        np.subtract(flat, self.before, out=diff)
+        self.total = float(np.dot(flat, flat))
+        out = np.empty((4, len(self.weight_slices)))
+        for j, sl in enumerate(self.weight_slices):
+            for i, a in enumerate((used[sl], flat[sl], diff[sl], self.before[sl])):
+                out[i, j] = np.dot(a, a)
+        return out
 
     def save_optimizer(self, optimizer):
         """Keep the optimizer's state, to undo an update that made weights non-finite."""
