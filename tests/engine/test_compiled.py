@@ -174,20 +174,14 @@ def test_the_tape_follows_changed_settings_and_a_new_network():
                              {"units": 1, "activation": "identity"}], "loss": "mse"},
     {"inputs": 2, "layers": [{"units": 4, "activation": "tanh", "norm": "layer"},
                              {"units": 1, "activation": "identity"}], "loss": "mse"},
-    {"inputs": 1, "layers": [{"type": "recurrent", "units": 3, "activation": "tanh"},
-                             {"units": 1, "activation": "identity"}], "loss": "mse"},
-], ids=["batch-norm", "layer-norm", "recurrent"])
+], ids=["batch-norm", "layer-norm"])
 def test_networks_the_tape_does_not_cover_train_on_the_graph(spec):
     rng = np.random.default_rng(0)
     net = Network.from_dict(spec)
-    if net.recurrent:
-        X, T = rng.normal(size=(6, 5, 1)), rng.normal(size=(6, 5, 1))
-    else:
-        X, T = rng.normal(size=(6, 2)), rng.normal(size=(6, 1))
+    X, T = rng.normal(size=(6, 2)), rng.normal(size=(6, 1))
     tr = Trainer(net, X, T, optimizer="adam", batch_size=4)
     reference = net.copy()
-    loss, grads = reference.loss_and_gradients(X[:4] if tr.shuffle is False else tr.peek_batch()[0],
-                                              tr.peek_batch()[1])
+    loss, _ = reference.loss_and_gradients(*tr.peek_batch())
     rec = tr.step()
     assert tr._work.tape is None
     assert rec["loss"] == pytest.approx(loss, rel=1e-15)
@@ -235,3 +229,91 @@ def test_an_update_to_non_finite_weights_is_undone_on_the_compiled_path():
         np.testing.assert_array_equal(tr.optimizer.state["*"]["exp_avg"], state["exp_avg"])
         out.append(rec)
     assert out[0] == out[1]
+
+
+# -- recurrent networks -------------------------------------------------------------------------
+# Sums over time come from one matmul on the tape and from a step-by-step
+# accumulation on the graph: equal to round-off, compared relative to each
+# array's largest element.
+
+
+def assert_close(a, b, what):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    scale = max(np.abs(b).max(initial=0.0), 1e-300)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-12 * scale, err_msg=what)
+
+
+@st.composite
+def recurrent_runs(draw):
+    loss = draw(st.sampled_from(LOSSES))
+    readout = draw(st.sampled_from(["sequence", "last"]))
+    rec = {"type": "recurrent", "units": draw(st.integers(1, 4)),
+           "activation": draw(st.sampled_from(["tanh", "sigmoid", "relu"])), "readout": readout,
+           "use_bias": draw(st.booleans())}
+    if draw(st.booleans()):
+        rec["bptt"] = draw(st.integers(1, 3))
+    layers = [rec]
+    if draw(st.booleans()):
+        layers.append({"units": 3, "activation": draw(st.sampled_from(ACTIVATIONS))})
+    k = draw(st.integers(2, 3)) if loss == "cross_entropy" else draw(st.integers(1, 2))
+    layers.append({"units": k, "activation": output_activation(loss, draw(st.sampled_from(ACTIVATIONS))),
+                   "use_bias": draw(st.booleans())})
+    inputs = draw(st.integers(1, 3))
+    spec = {"inputs": inputs, "layers": layers, "loss": loss, "seed": draw(st.integers(0, 99)),
+            "time_reduction": draw(st.sampled_from(["mean", "sum"])),
+            "l1": draw(st.sampled_from([0.0, 1e-3])), "l2": draw(st.sampled_from([0.0, 1e-2]))}
+    name = draw(st.sampled_from(OPTIMIZERS))
+    train = {"optimizer": {"name": name, "lr": 0.01}, "batch_size": draw(st.sampled_from([None, 4, 7])),
+             "clip_grad_norm": draw(st.sampled_from([None, 1.0]))}
+    return spec, train, draw(st.integers(9, 16)), draw(st.integers(1, 6)), draw(st.integers(0, 999))
+
+
+def recurrent_twins(spec, train, n, steps, data_seed):
+    rng = np.random.default_rng(data_seed)
+    X = rng.normal(size=(n, steps, spec["inputs"]))
+    k = spec["layers"][-1]["units"]
+    if spec["layers"][0].get("readout", "sequence") == "sequence":
+        T = targets_for(spec["loss"], rng, n * steps, k).reshape(n, steps, k)
+    else:
+        T = targets_for(spec["loss"], rng, n, k)
+    fast = Trainer(Network.from_dict(spec), X, T, **train)
+    slow = Trainer(Network.from_dict(spec), X, T, **train)
+    slow.compile = False
+    return fast, slow
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(recurrent_runs())
+def test_recurrent_tape_equals_the_graph_path(run):
+    spec, train, n, steps, data_seed = run
+    fast, slow = recurrent_twins(spec, train, n, steps, data_seed)
+    assert type(fast._compiled(fast.X[:1])).__name__ == "_Work" and fast._work.tape is not None
+    for _ in range(8):
+        ra, rb = fast.step(), slow.step()
+        for key in ("loss", "data_loss", "grad_norm", "grad_norms", "weight_norms"):
+            assert_close(ra[key], rb[key], key)
+        assert ra["nonfinite"] == rb["nonfinite"] and ra["epoch_end"] == rb["epoch_end"]
+        assert_close(fast.net.flat, slow.net.flat, "weights")
+        if ra["nonfinite"]:
+            break
+
+
+def test_recurrent_last_pass_gives_the_gradients_through_time():
+    spec = {"inputs": 1, "layers": [{"type": "recurrent", "units": 4, "activation": "tanh"},
+                                    {"units": 1, "activation": "identity"}], "loss": "mse"}
+    fast, slow = recurrent_twins(spec, {"optimizer": "adam", "batch_size": 5}, 12, 6, 0)
+    for _ in range(4):
+        fast.step()
+        slow.step()
+    from backprop_viz.engine.health import time_gradient_norms
+    assert_close(time_gradient_norms(fast.last_pass)[0], time_gradient_norms(slow.last_pass)[0], "‖∂E/∂h_t‖")
+    assert fast._work.tape.steps == 6
+
+
+def test_stacked_recurrent_layers_train_on_the_graph():
+    spec = {"inputs": 1, "layers": [{"type": "recurrent", "units": 3, "activation": "tanh"},
+                                    {"type": "recurrent", "units": 2, "activation": "tanh"},
+                                    {"units": 1, "activation": "identity"}], "loss": "mse"}
+    fast, slow = recurrent_twins(spec, {"optimizer": "adam"}, 6, 4, 0)
+    assert_same_step(fast, slow, fast.step(), slow.step())
+    assert fast._work.tape is None
