@@ -377,10 +377,10 @@ class _Work:
         self.dropout = any(la.dropout for la in net.spec.layers)
         size = net.flat.size
         dtype = net.flat.dtype
-        self.before = np.empty(size, dtype)          # the weights before the update (undo, ratios)
         self.used = np.empty(size, dtype)            # the gradient after clipping
-        self.rows = np.empty((4 if size <= _SMALL else 1, size), dtype)
+        self.rows = np.empty((4 if size <= _SMALL else 2, size), dtype)
         self.squares = np.empty_like(self.rows)
+        self.before = self.rows[-1]                  # the weights before the update (undo, ratios)
         self.total = 0.0
         offsets, offset = {}, 0
         for name, p in net.params.items():
@@ -405,8 +405,7 @@ class _Work:
             rows = self.rows
             np.copyto(rows[0], used)
             np.copyto(rows[1], flat)
-            np.subtract(flat, self.before, out=rows[2])
-            np.copyto(rows[3], self.before)
+            np.subtract(flat, self.before, out=rows[2])    # rows[3] is before
             np.multiply(rows, rows, out=self.squares)
             sums = np.add.reduceat(self.squares, self.bounds, axis=1)
             self.total = float(sums[1].sum())
