@@ -52,11 +52,15 @@ def signature(net, X) -> tuple:
     return (X.shape, s.loss, s.l1, s.l2, id(s.layers), len(s.layers))
 
 
-def compile_step(net, X):
-    """A :class:`DenseTape` for this network and batch shape, or None (graph path)."""
+def compile_step(net, X, grad=None):
+    """A tape for this network and batch shape, or None (graph path).
+
+    ``grad``: where to write the gradient (an array like ``net.flat``), so
+    the caller can read it in place.
+    """
     if not supported(net):
         return None
-    return RecurrentTape(net, X) if net.recurrent else DenseTape(net, X)
+    return RecurrentTape(net, X, grad) if net.recurrent else DenseTape(net, X, grad)
 
 
 class _Layer:
@@ -67,14 +71,15 @@ class _Layer:
 class DenseTape:
     """Forward and backward of a dense network for one batch shape."""
 
-    def __init__(self, net, X):
+    def __init__(self, net, X, grad=None):
         self.net = net
         self.flat = net.flat                  # the tape's views are into this array
         self.sig = signature(net, X)
         dtype = net.dtype
         n = X.shape[0]
         self.n = n
-        self.grad = np.zeros_like(net.flat)   # every parameter's gradient, laid out like flat
+        # Every parameter's gradient, laid out like flat.
+        self.grad = np.zeros_like(net.flat) if grad is None else grad
         views = {}
         offset = 0
         for name, p in net.params.items():
@@ -315,7 +320,7 @@ class RecurrentTape:
     not bit for bit.
     """
 
-    def __init__(self, net, X):
+    def __init__(self, net, X, grad=None):
         self.net = net
         self.flat = net.flat
         self.sig = signature(net, X)
@@ -323,7 +328,7 @@ class RecurrentTape:
         n, steps, nin = X.shape
         self.n, self.steps = n, steps
         spec = net.spec
-        self.grad = np.zeros_like(net.flat)
+        self.grad = np.zeros_like(net.flat) if grad is None else grad
         views, offset = {}, 0
         for name, p in net.params.items():
             views[name] = self.grad[offset:offset + p.size].reshape(p.shape)

@@ -242,11 +242,11 @@ class Trainer:
         self.steps += 1
         work = self._compiled(X)
         tape = work.tape
+        grad = work.grad              # the tape writes here; the record's norms read it in place
         if tape is not None:
             rng_state = self.dropout_rng.bit_generator.state if work.dropout else None
             loss = tape.run(X, T, self.dropout_rng)
             data_loss = float(tape.data_loss)
-            grad = tape.grad
             self._last_pass = None
             self._pass_source = (work.before, X, T, rng_state)
         else:
@@ -255,68 +255,92 @@ class Trainer:
             self.last_pass = result
             loss = float(result.total.value)
             data_loss = float(result.data_term.value)
-            grad = net.flat_gradient({name: (node.grad if node.grad is not None else np.zeros_like(node.value))
-                                      for name, node in result.params.items()})
+            np.copyto(grad, net.flat_gradient({name: (node.grad if node.grad is not None
+                                                      else np.zeros_like(node.value))
+                                               for name, node in result.params.items()}))
         np.copyto(work.before, net.flat)
         self._last_update = self._update_source = None
-        sq_total = float(np.dot(grad, grad))
         record: dict[str, Any] = {"step": self.steps, "epoch": self.epoch, "loss": loss,
                   "data_loss": data_loss, "lr": self.optimizer.lr,
                   "nonfinite": None, "epoch_end": False, "val_loss": self.val_loss,
                   "clipped": False}
-        if not (math.isfinite(loss) and math.isfinite(sq_total)):
-            found = self.last_pass.first_nonfinite()
-            if found is not None:
-                phase, node = found
-                self.diverged = {"step": self.steps, "phase": phase, "node": node.name,
-                                 "op": node.op, "layer": node.layer}
-                record["nonfinite"] = self.diverged
-                record["grad_norms"] = [_norm(grad[sl]) for sl in work.weight_slices]
-                record["weight_norms"] = [_norm(w) for w in self._layer_weights]
-                record["update_ratios"] = [0.0] * len(self._layer_weights)
+        clipping = self.clip_grad_norm is not None or self.clip_grad_value is not None
+        sq_total = None
+        if clipping or not math.isfinite(loss):
+            sq_total = float(np.dot(grad, grad))
+            if not (math.isfinite(loss) and math.isfinite(sq_total)) and self._report_nonfinite(record, work):
+                return record
+        # Without clipping, the gradient's norm comes out of the record's reduction after the
+        # update; a non-finite gradient is caught there and the update undone.
+        raw = grad
+        coef = None
+        if clipping:
+            raw = work.raw
+            np.copyto(raw, grad)
+            grad_norm = math.sqrt(sq_total)
+            if self.clip_grad_norm is not None:
+                # torch.nn.utils.clip_grad_norm_: scale by max_norm/(norm+1e-6), capped at 1.
+                coef = self.clip_grad_norm / (grad_norm + 1e-6)
+                if coef < 1.0:
+                    np.multiply(grad, coef, out=grad)
+                    record["clipped"] = True
+            if self.clip_grad_value is not None:
+                v = self.clip_grad_value
+                np.clip(grad, -v, v, out=grad)
+        saved = work.save_optimizer(self.optimizer)
+        self.optimizer.step_flat(net.flat, grad)
+        # Every layer's ‖used gradient‖², ‖w‖², ‖Δw‖² and ‖w before‖² in one or a few calls.
+        g2, w2, d2, b2, g_total, w_total = work.square_sums(grad, net.flat)
+        if sq_total is None:
+            sq_total = g_total
+            # (A finite gradient too large to square carries on, as with clipping.)
+            if not math.isfinite(sq_total) and self._report_nonfinite(record, work, saved):
                 return record
         grad_norm = math.sqrt(sq_total)
         record["grad_norm"] = grad_norm
-        used = grad
-        coef = None
-        if self.clip_grad_norm is not None:
-            # torch.nn.utils.clip_grad_norm_: scale by max_norm/(norm+1e-6), capped at 1.
-            coef = self.clip_grad_norm / (grad_norm + 1e-6)
-            if coef < 1.0:
-                used = np.multiply(grad, coef, out=work.used)
-                record["clipped"] = True
-        if self.clip_grad_value is not None:
-            v = self.clip_grad_value
-            used = np.clip(used, -v, v, out=work.used)
-        saved = work.save_optimizer(self.optimizer)
-        self.optimizer.step_flat(net.flat, used)
-        # Every layer's ‖used gradient‖², ‖w‖², ‖Δw‖² and ‖w before‖² in one or a few calls.
-        sums = work.square_sums(used, net.flat)
-        if not math.isfinite(work.total) and not np.isfinite(net.flat).all():
+        if not math.isfinite(w_total) and not np.isfinite(net.flat).all():
             # Finite gradients, non-finite weights (a huge step): never keep them.
             bad = next(n for n, p in net.params.items() if not np.isfinite(p).all())
-            net.flat[...] = work.before
-            work.restore_optimizer(self.optimizer, saved)
-            self.optimizer.steps -= 1
+            self._undo(work, saved)
             self.diverged = {"step": self.steps, "phase": "update", "node": bad, "op": "update",
                              "layer": None}
             record["nonfinite"] = self.diverged
-            record["grad_norms"] = np.sqrt(sums[0]).tolist()
+            record["grad_norms"] = [math.sqrt(v) for v in g2]
             record["weight_norms"] = [_norm(w) for w in self._layer_weights]
             record["update_ratios"] = [0.0] * len(self._layer_weights)
             return record
-        self._update_source = (grad, used, {"clip_coef": coef, "grad_norm": grad_norm,
-                                            "lr": self.optimizer.lr})
-        norms = np.sqrt(sums).tolist()
-        g_norms, w_norms, d_norms, old_norms = norms
-        record["grad_norms"] = g_norms
-        record["weight_norms"] = w_norms
+        self._update_source = (raw, grad, {"clip_coef": coef, "grad_norm": grad_norm,
+                                           "lr": self.optimizer.lr})
+        record["grad_norms"] = [math.sqrt(v) for v in g2]
+        record["weight_norms"] = [math.sqrt(v) for v in w2]
         # Relative to the weights before the step (the usual ~1e-3 rule of thumb).
-        record["update_ratios"] = [d / o if o > 0 else 0.0 for d, o in zip(d_norms, old_norms)]
+        record["update_ratios"] = [math.sqrt(d) / math.sqrt(o) if o > 0 else 0.0 for d, o in zip(d2, b2)]
         self._epoch_losses.append(loss)
         if epoch_end:
             self._end_epoch(record)
         return record
+
+    def _undo(self, work, saved) -> None:
+        self.net.flat[...] = work.before
+        work.restore_optimizer(self.optimizer, saved)
+        self.optimizer.steps -= 1
+
+    def _report_nonfinite(self, record, work, saved=None) -> bool:
+        """Name the first non-finite value or gradient of the step's graph in the record
+        (undoing the update made with it, given the optimizer's ``saved`` state)."""
+        found = self.last_pass.first_nonfinite()
+        if found is None:
+            return False
+        if saved is not None:
+            self._undo(work, saved)
+        phase, node = found
+        self.diverged = {"step": self.steps, "phase": phase, "node": node.name,
+                         "op": node.op, "layer": node.layer}
+        record["nonfinite"] = self.diverged
+        record["grad_norms"] = [_norm(work.grad[sl]) for sl in work.weight_slices]
+        record["weight_norms"] = [_norm(w) for w in self._layer_weights]
+        record["update_ratios"] = [0.0] * len(self._layer_weights)
+        return True
 
     def _end_epoch(self, record):
         self.epoch += 1
@@ -373,52 +397,48 @@ class _Work:
         self.flat = net.flat
         self.sig = sig
         self.compile = compile_
-        self.tape = compiled.compile_step(net, X) if compile_ else None
         self.dropout = any(la.dropout for la in net.spec.layers)
         size = net.flat.size
         dtype = net.flat.dtype
-        self.used = np.empty(size, dtype)            # the gradient after clipping
-        self.rows = np.empty((4 if size <= _SMALL else 2, size), dtype)
-        self.squares = np.empty_like(self.rows)
-        self.before = self.rows[-1]                  # the weights before the update (undo, ratios)
-        self.total = 0.0
+        self.small = size <= _SMALL
+        # Small: rows 0-3 are the gradient, the weights after, their change and before, squared
+        # and summed per parameter in one reduction. Large: the gradient and the weights before.
+        self.rows = np.zeros((4, size) if self.small else (3, size), dtype)
+        self.squares = np.empty_like(self.rows) if self.small else None
+        self.grad = self.rows[0]
+        self.before = self.rows[-1]
+        self.raw = np.empty(size, dtype)           # the gradient before clipping
+        self.tape = compiled.compile_step(net, X, self.grad) if compile_ else None
         offsets, offset = {}, 0
         for name, p in net.params.items():
             offsets[name] = offset
             offset += p.size
-        # reduceat sums each parameter (from its start to the next one's);
-        # the per-layer weights are picked out after.
         self.bounds = np.array(list(offsets.values()), dtype=np.intp)
         names = list(offsets)
-        self.pick = np.array([names.index(n) for n in net.weight_names], dtype=np.intp)
+        self.pick = [names.index(n) for n in net.weight_names]
         self.weight_slices = [slice(offsets[n], offsets[n] + net.params[n].size) for n in net.weight_names]
         self.saved_state: dict = {}
 
-    def square_sums(self, used, flat) -> np.ndarray:
-        """(4, weights): Σ used², Σ w², Σ (w − before)², Σ before² over each layer's weight.
-
-        Σ w² over all of flat comes back too (``all_finite``), to notice a
-        non-finite parameter without another pass.
-        """
-        if flat.size <= _SMALL:
+    def square_sums(self, grad, flat):
+        """Per layer weight Σ g², Σ w², Σ (w − before)², Σ before²; Σ g² and Σ w² over all parameters."""
+        rows = self.rows
+        if self.small:
             # Few numbers: per-call overhead rules, so one reduction over stacked rows.
-            rows = self.rows
-            np.copyto(rows[0], used)
             np.copyto(rows[1], flat)
-            np.subtract(flat, self.before, out=rows[2])    # rows[3] is before
+            np.subtract(flat, self.before, out=rows[2])
             np.multiply(rows, rows, out=self.squares)
-            sums = np.add.reduceat(self.squares, self.bounds, axis=1)
-            self.total = float(sums[1].sum())
-            return sums[:, self.pick]
+            g2, w2, d2, b2 = np.add.reduceat(self.squares, self.bounds, axis=1).tolist()
+            pick = self.pick
+            return ([g2[j] for j in pick], [w2[j] for j in pick], [d2[j] for j in pick],
+                    [b2[j] for j in pick], sum(g2), sum(w2))
         # Many numbers: memory traffic rules, so BLAS dot products on each weight's slice.
-        diff = self.rows[0]
+        diff = rows[1]
         np.subtract(flat, self.before, out=diff)
-        self.total = float(np.dot(flat, flat))
-        out = np.empty((4, len(self.weight_slices)))
-        for j, sl in enumerate(self.weight_slices):
-            for i, a in enumerate((used[sl], flat[sl], diff[sl], self.before[sl])):
-                out[i, j] = np.dot(a, a)
-        return out
+        out = [[], [], [], []]
+        for sl in self.weight_slices:
+            for i, a in enumerate((grad[sl], flat[sl], diff[sl], self.before[sl])):
+                out[i].append(float(np.dot(a, a)))
+        return (*out, float(np.dot(grad, grad)), float(np.dot(flat, flat)))
 
     def save_optimizer(self, optimizer):
         """Keep the optimizer's state, to undo an update that made weights non-finite."""

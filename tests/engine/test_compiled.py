@@ -317,3 +317,23 @@ def test_stacked_recurrent_layers_train_on_the_graph():
     fast, slow = recurrent_twins(spec, {"optimizer": "adam"}, 6, 4, 0)
     assert_same_step(fast, slow, fast.step(), slow.step())
     assert fast._work.tape is None
+
+
+def test_a_non_finite_gradient_with_a_finite_loss_never_reaches_the_weights():
+    fast, _ = twins(deep_tanh(), {"optimizer": "adam"}, 20, 0)
+    fast.step()
+    before = fast.net.flat.copy()
+    state = fast.optimizer.state["*"]["exp_avg"].copy()
+    tape = fast._work.tape
+    run = tape.run
+
+    def poisoned(*args):
+        loss = run(*args)
+        tape.grad[3] = np.nan
+        return loss
+    tape.run = poisoned
+    rec = fast.step()
+    assert rec["nonfinite"] is not None and np.isfinite(rec["loss"])
+    np.testing.assert_array_equal(fast.net.flat, before)
+    np.testing.assert_array_equal(fast.optimizer.state["*"]["exp_avg"], state)
+    assert fast.optimizer.steps == 1
