@@ -21,6 +21,8 @@ node-by-node trace and the last step's pass are built from it on demand.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .ops import LOGIT_LOSSES
@@ -64,11 +66,100 @@ def compile_step(net, X, grad=None):
 
 
 class _Layer:
-    __slots__ = ("W", "b", "gW", "gb", "act", "name", "z", "a", "out", "mask", "p", "scale",
-                 "residual", "t1", "t2", "gz", "ga", "gin", "boolbuf")
+    """One dense layer's parameter views, gradient views and buffers on a tape."""
+
+    W: Any
+    b: Any
+    gW: Any
+    gb: Any
+    act: Any
+    name: Any
+    z: Any
+    a: Any
+    out: Any
+    mask: Any
+    p: Any
+    scale: Any
+    residual: Any
+    t1: Any
+    t2: Any
+    gz: Any
+    ga: Any
+    gin: Any
+    boolbuf: Any
 
 
-class DenseTape:
+class _Tape:
+    """What the dense and recurrent tapes share: activations, their derivatives, penalties."""
+
+    dtype: Any
+    l1: float
+    l2: float
+    one: np.ndarray
+    penalised: list
+
+    def _activate(self, L) -> None:
+        n, z, a = L.name, L.z, L.a
+        if n == "identity":
+            return
+        if n == "tanh":
+            np.tanh(z, out=a)
+        elif n == "sigmoid":
+            # exp(-log(1+e^-z)), as activations.sigmoid computes it.
+            np.negative(z, out=a)
+            np.logaddexp(0, a, out=a)
+            np.negative(a, out=a)
+            np.exp(a, out=a)
+        elif n == "relu":
+            np.maximum(z, 0, out=a)
+        else:
+            a[...] = L.act.forward(z)
+
+    def _act_backward(self, L, g) -> np.ndarray:
+        """∂E/∂z from ∂E/∂a, the derivative read from the stored output where it can be."""
+        n = L.name
+        if n == "identity":
+            return g            # g · 1 is g, bit for bit
+        t, gz = L.t1, L.gz
+        if n == "tanh":
+            np.multiply(L.a, L.a, out=t)
+            np.subtract(1, t, out=t)
+            np.multiply(g, t, out=gz)
+        elif n == "sigmoid":
+            np.subtract(1, L.a, out=t)
+            np.multiply(L.a, t, out=t)
+            np.multiply(g, t, out=gz)
+        elif n == "relu":
+            np.greater(L.z, 0, out=L.boolbuf)
+            np.multiply(g, L.boolbuf, out=gz)
+        else:
+            gz[...] = L.act.vjp(L.z, L.a, g)
+        return gz
+
+    def _penalties(self, value):
+        # The graph sums data loss + l1 + l2 in that order and sends the
+        # penalty gradients to each weight before its matmul's contribution.
+        weights = [w for w, _ in self.penalised]
+        dtype = self.dtype
+        if self.l1:
+            total = sum(float(np.abs(w).sum()) for w in weights)
+            value = value + np.asarray(self.l1 * total, dtype=dtype)
+        if self.l2:
+            total = sum(float((w * w).sum()) for w in weights)
+            value = value + np.asarray(self.l2 * total, dtype=dtype)
+        return value
+
+    def _penalty_grad(self, w) -> Any:
+        g = None
+        if self.l2:
+            g = self.one * 2 * self.l2 * w
+        if self.l1:
+            c = self.one * self.l1 * np.sign(w)
+            g = c if g is None else g + c
+        return g
+
+
+class DenseTape(_Tape):
     """Forward and backward of a dense network for one batch shape."""
 
     def __init__(self, net, X, grad=None):
@@ -151,44 +242,6 @@ class DenseTape:
         self._backward(X, g)
         return float(value)
 
-    def _activate(self, L) -> None:
-        n, z, a = L.name, L.z, L.a
-        if n == "identity":
-            return
-        if n == "tanh":
-            np.tanh(z, out=a)
-        elif n == "sigmoid":
-            # exp(-log(1+e^-z)), as activations.sigmoid computes it.
-            np.negative(z, out=a)
-            np.logaddexp(0, a, out=a)
-            np.negative(a, out=a)
-            np.exp(a, out=a)
-        elif n == "relu":
-            np.maximum(z, 0, out=a)
-        else:
-            a[...] = L.act.forward(z)
-
-    def _act_backward(self, L, g) -> np.ndarray:
-        """∂E/∂z from ∂E/∂a, the derivative read from the stored output where it can be."""
-        n = L.name
-        if n == "identity":
-            return g            # g · 1 is g, bit for bit
-        t, gz = L.t1, L.gz
-        if n == "tanh":
-            np.multiply(L.a, L.a, out=t)
-            np.subtract(1, t, out=t)
-            np.multiply(g, t, out=gz)
-        elif n == "sigmoid":
-            np.subtract(1, L.a, out=t)
-            np.multiply(L.a, t, out=t)
-            np.multiply(g, t, out=gz)
-        elif n == "relu":
-            np.greater(L.z, 0, out=L.boolbuf)
-            np.multiply(g, L.boolbuf, out=gz)
-        else:
-            gz[...] = L.act.vjp(L.z, L.a, g)
-        return gz
-
     # -- loss ---------------------------------------------------------------------
     def _loss(self, y, T) -> np.ndarray:
         """Sets :attr:`data_loss` (0-d) and returns ∂E/∂y (in a buffer)."""
@@ -198,28 +251,6 @@ class DenseTape:
         self.d /= n if kind in ("ce", "half", "n") else size
         self.data_loss = np.asarray(value, dtype=self.dtype)
         return self.d
-
-    def _penalties(self, value):
-        # The graph sums data loss + l1 + l2 in that order and sends the
-        # penalty gradients to each weight before its matmul's contribution.
-        weights = [w for w, _ in self.penalised]
-        dtype = self.dtype
-        if self.l1:
-            total = sum(float(np.abs(w).sum()) for w in weights)
-            value = value + np.asarray(self.l1 * total, dtype=dtype)
-        if self.l2:
-            total = sum(float((w * w).sum()) for w in weights)
-            value = value + np.asarray(self.l2 * total, dtype=dtype)
-        return value
-
-    def _penalty_grad(self, w) -> np.ndarray | None:
-        g = None
-        if self.l2:
-            g = self.one * 2 * self.l2 * w
-        if self.l1:
-            c = self.one * self.l1 * np.sign(w)
-            g = c if g is None else g + c
-        return g
 
     # -- backward -------------------------------------------------------------------
     def _backward(self, X, g) -> None:
@@ -309,7 +340,7 @@ def loss_value(kind, total, n, size):
     return total / (n if kind == "n" else size)
 
 
-class RecurrentTape:
+class RecurrentTape(_Tape):
     """A recurrent layer followed by dense layers, unrolled over one sequence length.
 
     Time-major buffers, so each step's slice is contiguous: one matmul makes
@@ -381,11 +412,6 @@ class RecurrentTape:
         self.l1, self.l2 = spec.l1, spec.l2
         self.penalised = [(net.params[name], views[name]) for name in net.penalised_names]
         self.data_loss = 0.0
-
-    _activate = DenseTape._activate
-    _act_backward = DenseTape._act_backward
-    _penalties = DenseTape._penalties
-    _penalty_grad = DenseTape._penalty_grad
 
     def _act_into(self, z, out):
         n = self.act.name

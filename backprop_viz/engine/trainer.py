@@ -277,6 +277,7 @@ class Trainer:
         if clipping:
             raw = work.raw
             np.copyto(raw, grad)
+            assert sq_total is not None
             grad_norm = math.sqrt(sq_total)
             if self.clip_grad_norm is not None:
                 # torch.nn.utils.clip_grad_norm_: scale by max_norm/(norm+1e-6), capped at 1.
@@ -328,7 +329,9 @@ class Trainer:
     def _report_nonfinite(self, record, work, saved=None) -> bool:
         """Name the first non-finite value or gradient of the step's graph in the record
         (undoing the update made with it, given the optimizer's ``saved`` state)."""
-        found = self.last_pass.first_nonfinite()
+        last_pass = self.last_pass
+        assert last_pass is not None     # a step always leaves its graph or what rebuilds it
+        found = last_pass.first_nonfinite()
         if found is None:
             return False
         if saved is not None:
