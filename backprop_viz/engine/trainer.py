@@ -89,6 +89,7 @@ class Trainer:
         self._last_update: dict | None = None
         self._update_source: tuple | None = None
         self._work: _Work | None = None          # the compiled step and its buffers
+        self._works: dict = {}                   # … for the last few batch shapes
         # The compiled step (same numbers as the graph path); False trains on the graph.
         self.compile = True
         self.last_batch: tuple | None = None     # (X, T) of the last step
@@ -217,17 +218,27 @@ class Trainer:
         # Copies (the update preview's twin) rebuild their own tape and buffers;
         # the last step's graph and gradients belong to this trainer's run.
         state = dict(self.__dict__)
-        state.update(_work=None, _last_pass=None, _pass_source=None, _last_update=None,
+        state.update(_work=None, _works={}, _last_pass=None, _pass_source=None, _last_update=None,
                      _update_source=None)
         return state
 
     def _compiled(self, X) -> "_Work":
-        """The step's machinery for this batch shape, remade when the network or the shape changed
-        (the last, smaller batch of an epoch has its own)."""
+        """The step's machinery for this batch shape, made when the network or the shape is new.
+
+        An epoch whose last batch is smaller alternates between two shapes,
+        so the last few are kept rather than remade each time.
+        """
         work = self._work
         sig = compiled.signature(self.net, X)
-        if work is None or work.flat is not self.net.flat or work.sig != sig or work.compile != self.compile:
-            self._work = work = _Work(self.net, X, sig, self.compile)
+        if work is not None and work.flat is self.net.flat and work.sig == sig and work.compile == self.compile:
+            return work
+        key = (id(self.net.flat), sig, self.compile)
+        work = self._works.get(key)
+        if work is None or work.flat is not self.net.flat:
+            if len(self._works) >= 4:
+                self._works.pop(next(iter(self._works)))
+            work = self._works[key] = _Work(self.net, X, sig, self.compile)
+        self._work = work
         return work
 
     def step(self) -> dict:
