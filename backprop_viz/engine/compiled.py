@@ -9,11 +9,13 @@ buffers, with every parameter's gradient written straight into one flat
 array laid out like :attr:`Network.flat`. So a step gives the graph path's
 numbers (tests hold them equal), only faster.
 
-What the tape covers: dense layers with every activation, bias or not,
+What the tapes cover: dense layers with every activation, bias or not,
 dropout (the same random stream, drawn the same way) and residual
-connections, every loss, L1 and L2. What it does not: batch and layer
-normalisation, and recurrent networks. Those train on the graph path
-(:func:`compile_step` returns None), which is correct for everything.
+connections, every loss, L1 and L2; a recurrent layer (tanh, sigmoid,
+relu; sequence or last read-out; truncated BPTT) with dense layers after
+it. What they do not: batch and layer normalisation, and stacked recurrent
+layers. Those train on the graph path (:func:`compile_step` returns None),
+which is correct for everything.
 
 The graph stays the one source of truth for what a learner sees: the
 node-by-node trace and the last step's pass are built from it on demand.
@@ -26,11 +28,6 @@ from typing import Any
 import numpy as np
 
 from .ops import LOGIT_LOSSES
-
-# Activations whose derivative is read from the stored output with fused
-# in-place calls; the others go through Activation.vjp (still exact).
-_FUSED = ("identity", "tanh", "sigmoid", "relu")
-
 
 def supported(net) -> bool:
     """Whether a tape can train this network (else: the graph path)."""
@@ -48,10 +45,10 @@ def signature(net, X) -> tuple:
 
     A network's layers are fixed for its life: an edit to the structure
     makes a new Network (a new flat array, which the trainer checks too).
-    The loss and penalties are settings that may change in place.
+    The loss, penalties and time reduction are settings that may change in place.
     """
     s = net.spec
-    return (X.shape, s.loss, s.l1, s.l2, id(s.layers), len(s.layers))
+    return (X.shape, s.loss, s.l1, s.l2, s.time_reduction, id(s.layers), len(s.layers))
 
 
 def compile_step(net, X, grad=None):
