@@ -1,12 +1,15 @@
 """Layer kinds: what each owns (parameter names, first values, file form, prediction).
 
 A network is a list of these over its spec's layers; adding a kind means
-one class here, not a kind check in every function of the network. The
-computational graph of a layer is still built in network.py (the walk's
-node names and order are part of what learners see).
+one class here, not a kind check in every function of the network. A
+dense layer also builds its part of the computational graph; a recurrent
+layer's is unrolled in network.py together with the read-outs at every
+time step (the walk's node names and order are part of what learners see).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -49,6 +52,10 @@ class Layer:
 
     def predict(self, h: np.ndarray, params: dict, running) -> np.ndarray:
         """The layer's output in prediction mode."""
+        raise NotImplementedError
+
+    def graph(self, x, params: dict, *, training: bool, rng, running) -> tuple[dict, Any]:
+        """This layer's part of the computational graph for one batch."""
         raise NotImplementedError
 
     def _bias(self, d: dict, params: dict) -> None:
@@ -110,6 +117,40 @@ class DenseLayer(Layer):
         if s.residual:
             d["residual"] = True
         return d
+
+    def graph(self, x, params: dict, *, training: bool, rng, running):
+        """This layer's nodes on input node ``x`` ({"input", "matmul", "sum", "norm", "act",
+        "dropout", "residual", "output"} as present) and its logits (the node before the activation).
+
+        ``params``: parameter leaves by name; ``running``: batch norm's statistics to
+        read in prediction or update in training, None to leave them alone.
+        """
+        s, i = self.spec, self.index
+        nodes = {"input": x}
+        h = ops.matmul(x, params[self.name("weight")], name=self.name("matmul"), layer=i)
+        nodes["matmul"] = h
+        if s.use_bias:
+            h = ops.add(h, params[self.name("bias")], name=self.name("sum"), layer=i)
+            nodes["sum"] = h
+        if s.norm == "batch":
+            h = ops.batch_norm(h, params[self.name("gamma")], params[self.name("beta")],
+                               training=training, running=running, name=self.name("norm"), layer=i)
+            nodes["norm"] = h
+        elif s.norm == "layer":
+            h = ops.layer_norm(h, params[self.name("gamma")], params[self.name("beta")],
+                               name=self.name("norm"), layer=i)
+            nodes["norm"] = h
+        logits = h
+        a = ops.activation(h, s.activation, name=self.name("act"), layer=i)
+        nodes["act"] = a
+        if s.dropout and training:
+            a = ops.dropout(a, s.dropout, rng, name=self.name("dropout"), layer=i)
+            nodes["dropout"] = a
+        if s.residual:
+            a = ops.add(a, x, name=self.name("residual"), layer=i)
+            nodes["residual"] = a
+        nodes["output"] = a
+        return nodes, logits
 
     def predict(self, h, params, running):
         """The layer's output in prediction mode (no dropout; batch norm on running statistics).

@@ -248,39 +248,15 @@ class Network:
         inp = x
         layers = []
         logits = None
-        for i, layer in enumerate(spec.layers):
-            p = f"layers.{i}"
-            nodes = {"input": x}
-            h = ops.matmul(x, params[f"{p}.weight"], name=f"{p}.matmul", layer=i)
-            nodes["matmul"] = h
-            if layer.use_bias:
-                h = ops.add(h, params[f"{p}.bias"], name=f"{p}.sum", layer=i)
-                nodes["sum"] = h
-            if layer.norm == "batch":
-                # Prediction reads the running statistics; training updates them
-                # unless asked not to (gradient checks must not move them).
-                running = self.running[i] if (update_stats or not training) else None
-                h = ops.batch_norm(h, params[f"{p}.gamma"], params[f"{p}.beta"],
-                                   training=training, running=running, name=f"{p}.norm", layer=i)
-                nodes["norm"] = h
-            elif layer.norm == "layer":
-                h = ops.layer_norm(h, params[f"{p}.gamma"], params[f"{p}.beta"], name=f"{p}.norm",
-                                   layer=i)
-                nodes["norm"] = h
-            logits = h
-            a = ops.activation(h, layer.activation, name=f"{p}.act", layer=i)
-            nodes["act"] = a
-            if layer.dropout and training:
-                if rng is None:
-                    rng = np.random.default_rng(spec.seed)
-                a = ops.dropout(a, layer.dropout, rng, name=f"{p}.dropout", layer=i)
-                nodes["dropout"] = a
-            if layer.residual:
-                a = ops.add(a, x, name=f"{p}.residual", layer=i)
-                nodes["residual"] = a
-            nodes["output"] = a
+        for i, layer in enumerate(self.layers):
+            # Prediction reads batch norm's running statistics; training updates them
+            # unless asked not to (gradient checks must not move them).
+            running = self.running[i] if (update_stats or not training) else None
+            if layer.spec.dropout and training and rng is None:
+                rng = np.random.default_rng(spec.seed)
+            nodes, logits = layer.graph(x, params, training=training, rng=rng, running=running)
             layers.append(nodes)
-            x = a
+            x = nodes["output"]
         output = x
         loss = data_loss = target = None
         if T is not None:
