@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from . import initializers, ops
+from . import ops
+from .layers import make_layers
 from .errors import SpecError
 from .graph import CONST, INPUT, PARAM, Node, backward, leaf, toposort
 from .spec import DTYPES, FORMAT, VERSION, NetworkSpec, parse_spec
@@ -55,44 +56,17 @@ class Network:
     def __init__(self, spec: NetworkSpec):
         self.spec = spec
         self.dtype = DTYPES[spec.dtype]
+        self.layers = make_layers(spec)
         self.params: dict[str, np.ndarray] = {}
+        for layer in self.layers:
+            self.params.update(layer.create(spec.seed, self.dtype))
         # Batch-norm running statistics {"mean", "var"} per layer, None for other layers.
-        self.running: list[Any] = []
-        fan_in = spec.inputs
-        for i, layer in enumerate(spec.layers):
-            rng = np.random.default_rng([spec.seed, i])
-            w = layer.weight if layer.weight is not None else initializers.initial_weight(
-                layer.init, fan_in, layer.units, rng)
-            if layer.kind == "recurrent":
-                self.params[f"layers.{i}.weight_input"] = np.array(w, dtype=self.dtype)
-                wh = layer.weight_hidden if layer.weight_hidden is not None else initializers.initial_weight(
-                    layer.init, layer.units, layer.units, np.random.default_rng([spec.seed, i, 1]))
-                self.params[f"layers.{i}.weight_hidden"] = np.array(wh, dtype=self.dtype)
-            else:
-                self.params[f"layers.{i}.weight"] = np.array(w, dtype=self.dtype)
-            if layer.use_bias:
-                b = layer.bias if layer.bias is not None else np.zeros(layer.units)
-                self.params[f"layers.{i}.bias"] = np.array(b, dtype=self.dtype)
-            if layer.norm:
-                g = layer.gamma if layer.gamma is not None else np.ones(layer.units)
-                bt = layer.beta if layer.beta is not None else np.zeros(layer.units)
-                self.params[f"layers.{i}.gamma"] = np.array(g, dtype=self.dtype)
-                self.params[f"layers.{i}.beta"] = np.array(bt, dtype=self.dtype)
-            if layer.norm == "batch":
-                rm = layer.running_mean if layer.running_mean is not None else np.zeros(layer.units)
-                rv = layer.running_var if layer.running_var is not None else np.ones(layer.units)
-                self.running.append({"mean": np.array(rm, dtype=self.dtype),
-                                     "var": np.array(rv, dtype=self.dtype)})
-            else:
-                self.running.append(None)
-            fan_in = layer.units
+        self.running: list[Any] = [layer.running(self.dtype) for layer in self.layers]
         self._pack()
-        # One weight per layer for the per-layer norms and health: a recurrent
-        # layer's is W_h, the one gradients travel through time along.
-        self.weight_names = [f"layers.{i}.weight_hidden" if layer.kind == "recurrent" else f"layers.{i}.weight"
-                             for i, layer in enumerate(spec.layers)]
+        # One weight per layer for the per-layer norms and health.
+        self.weight_names = [layer.weight_name for layer in self.layers]
         # Weights (not biases, gamma, beta) are what L1/L2 penalise.
-        self.penalised_names = [n for n in self.params if n.endswith(("weight", "weight_input", "weight_hidden"))]
+        self.penalised_names = [n for layer in self.layers for n in layer.penalised]
 
     def _pack(self) -> None:
         # All parameters are views into one flat buffer, so an elementwise
@@ -130,40 +104,7 @@ class Network:
         if s.description:
             out["description"] = s.description
         out["inputs"] = s.inputs
-        layers = []
-        for i, layer in enumerate(s.layers):
-            d: dict = {"units": layer.units, "activation": layer.activation.to_json(),
-                       "init": initializers.to_json(layer.init)}
-            if layer.kind == "recurrent":
-                d = {"type": "recurrent", **d,
-                     "weight_input": self.params[f"layers.{i}.weight_input"].astype(float).tolist(),
-                     "weight_hidden": self.params[f"layers.{i}.weight_hidden"].astype(float).tolist()}
-                if layer.use_bias:
-                    d["bias"] = self.params[f"layers.{i}.bias"].astype(float).tolist()
-                else:
-                    d["use_bias"] = False
-                d["readout"] = layer.readout
-                if layer.bptt:
-                    d["bptt"] = layer.bptt
-                layers.append(d)
-                continue
-            d["weight"] = self.params[f"layers.{i}.weight"].astype(float).tolist()
-            if layer.use_bias:
-                d["bias"] = self.params[f"layers.{i}.bias"].astype(float).tolist()
-            else:
-                d["use_bias"] = False
-            if layer.norm:
-                d["norm"] = layer.norm
-                d["gamma"] = self.params[f"layers.{i}.gamma"].astype(float).tolist()
-                d["beta"] = self.params[f"layers.{i}.beta"].astype(float).tolist()
-            if layer.norm == "batch":
-                d["running_mean"] = self.running[i]["mean"].astype(float).tolist()
-                d["running_var"] = self.running[i]["var"].astype(float).tolist()
-            if layer.dropout:
-                d["dropout"] = layer.dropout
-            if layer.residual:
-                d["residual"] = True
-            layers.append(d)
+        layers = [layer.to_dict(self.params, self.running[i]) for i, layer in enumerate(self.layers)]
         out["layers"] = layers
         out.update({"loss": s.loss, "l1": s.l1, "l2": s.l2, "seed": s.seed})
         if self.recurrent:
@@ -307,39 +248,15 @@ class Network:
         inp = x
         layers = []
         logits = None
-        for i, layer in enumerate(spec.layers):
-            p = f"layers.{i}"
-            nodes = {"input": x}
-            h = ops.matmul(x, params[f"{p}.weight"], name=f"{p}.matmul", layer=i)
-            nodes["matmul"] = h
-            if layer.use_bias:
-                h = ops.add(h, params[f"{p}.bias"], name=f"{p}.sum", layer=i)
-                nodes["sum"] = h
-            if layer.norm == "batch":
-                # Prediction reads the running statistics; training updates them
-                # unless asked not to (gradient checks must not move them).
-                running = self.running[i] if (update_stats or not training) else None
-                h = ops.batch_norm(h, params[f"{p}.gamma"], params[f"{p}.beta"],
-                                   training=training, running=running, name=f"{p}.norm", layer=i)
-                nodes["norm"] = h
-            elif layer.norm == "layer":
-                h = ops.layer_norm(h, params[f"{p}.gamma"], params[f"{p}.beta"], name=f"{p}.norm",
-                                   layer=i)
-                nodes["norm"] = h
-            logits = h
-            a = ops.activation(h, layer.activation, name=f"{p}.act", layer=i)
-            nodes["act"] = a
-            if layer.dropout and training:
-                if rng is None:
-                    rng = np.random.default_rng(spec.seed)
-                a = ops.dropout(a, layer.dropout, rng, name=f"{p}.dropout", layer=i)
-                nodes["dropout"] = a
-            if layer.residual:
-                a = ops.add(a, x, name=f"{p}.residual", layer=i)
-                nodes["residual"] = a
-            nodes["output"] = a
+        for i, layer in enumerate(self.layers):
+            # Prediction reads batch norm's running statistics; training updates them
+            # unless asked not to (gradient checks must not move them).
+            running = self.running[i] if (update_stats or not training) else None
+            if layer.spec.dropout and training and rng is None:
+                rng = np.random.default_rng(spec.seed)
+            nodes, logits = layer.graph(x, params, training=training, rng=rng, running=running)
             layers.append(nodes)
-            x = a
+            x = nodes["output"]
         output = x
         loss = data_loss = target = None
         if T is not None:
@@ -462,9 +379,12 @@ class Network:
     def predict(self, X) -> np.ndarray:
         """Outputs in prediction mode (no dropout; batch norm on running statistics)."""
         X = self.check_inputs(X)
-        if self.recurrent:
-            return self._build_sequence(X, None, training=False, topo=False).output.value
-        return self.layer_outputs(X)[-1]
+        h = X
+        for layer, running in zip(self.layers, self.running):
+            h = layer.predict(h, self.params, running)
+        if h.ndim == 3 and h.shape[1] == 1:
+            h = h[:, 0, :]          # one time step: one output per sample, as the graph gives it
+        return h
 
     def layer_outputs(self, X) -> list[np.ndarray]:
         """Every dense layer's output in prediction mode, first to last."""
@@ -472,20 +392,8 @@ class Network:
             raise ValueError("a recurrent network has no single output per layer")
         X = self.check_inputs(X)
         out, h = [], X
-        for i, layer in enumerate(self.spec.layers):
-            p = f"layers.{i}"
-            z = h @ self.params[f"{p}.weight"]
-            if layer.use_bias:
-                z = z + self.params[f"{p}.bias"]
-            if layer.norm == "batch":
-                r = self.running[i]
-                z = (z - r["mean"]) / np.sqrt(r["var"] + ops.EPS)
-                z = z * self.params[f"{p}.gamma"] + self.params[f"{p}.beta"]
-            elif layer.norm == "layer":
-                z = (z - z.mean(axis=1, keepdims=True)) / np.sqrt(z.var(axis=1, keepdims=True) + ops.EPS)
-                z = z * self.params[f"{p}.gamma"] + self.params[f"{p}.beta"]
-            a = layer.activation.forward(z)
-            h = a + h if layer.residual else a
+        for layer, running in zip(self.layers, self.running):
+            h = layer.predict(h, self.params, running)
             out.append(h)
         return out
 

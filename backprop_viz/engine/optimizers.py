@@ -101,10 +101,22 @@ class Optimizer:
     def update(self, name, p, g, state):  # pragma: no cover - abstract
         raise AssertionError("subclass responsibility")
 
+    def _scratch(self, p, i: int = 0) -> np.ndarray:
+        # Kept outside ``state``: it holds nothing between steps, so it is
+        # neither shown nor saved.
+        bufs = self.__dict__.setdefault("_tmp", [])
+        while len(bufs) <= i:
+            bufs.append(None)
+        tmp = bufs[i]
+        if tmp is None or tmp.shape != p.shape or tmp.dtype != p.dtype:
+            tmp = bufs[i] = np.empty_like(p)
+        return tmp
+
 
 class SGD(Optimizer):
     def update(self, name, p, g, state):
         s = self.settings
+        tmp = self._scratch(p)
         if s["weight_decay"]:
             g = g + s["weight_decay"] * p
         if s["momentum"]:
@@ -113,9 +125,11 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = g.copy()
             else:
                 buf *= s["momentum"]
-                buf += (1 - s["dampening"]) * g
+                np.multiply(1 - s["dampening"], g, out=tmp)
+                buf += tmp
             g = g + s["momentum"] * buf if s["nesterov"] else buf
-        p -= s["lr"] * g
+        np.multiply(s["lr"], g, out=tmp)
+        p -= tmp
 
 
 class Adam(Optimizer):
@@ -138,17 +152,28 @@ class Adam(Optimizer):
             else:
                 g = g + wd * p
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (g - m) * (1 - b1)          # torch: exp_avg.lerp_(grad, 1 - beta1)
+        # The same operations as torch's, written into one scratch array
+        # (a step of a small network is per-call and allocation overhead).
+        tmp = self._scratch(p)
+        np.subtract(g, m, out=tmp)       # torch: exp_avg.lerp_(grad, 1 - beta1)
+        tmp *= 1 - b1
+        m += tmp
         v *= b2
-        v += (1 - b2) * g * g
+        np.multiply(1 - b2, g, out=tmp)
+        tmp *= g
+        v += tmp
         bc1 = 1 - b1 ** t
         bc2_sqrt = math.sqrt(1 - b2 ** t)
         if s["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            denom = np.sqrt(state["max_exp_avg_sq"]) / bc2_sqrt + eps
+            np.sqrt(state["max_exp_avg_sq"], out=tmp)
         else:
-            denom = np.sqrt(v) / bc2_sqrt + eps
-        p -= (lr / bc1) * (m / denom)
+            np.sqrt(v, out=tmp)
+        tmp /= bc2_sqrt
+        tmp += eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= lr / bc1
+        p -= tmp
 
 
 class AdamW(Adam):
@@ -166,23 +191,33 @@ class RMSprop(Optimizer):
                 state["grad_avg"] = np.zeros_like(p)
         if s["weight_decay"]:
             g = g + s["weight_decay"] * p
+        tmp, avg = self._scratch(p), self._scratch(p, 1)
         alpha = s["alpha"]
         sq = state["square_avg"]
         sq *= alpha
-        sq += (1 - alpha) * g * g
+        np.multiply(1 - alpha, g, out=tmp)
+        tmp *= g
+        sq += tmp
         if s["centered"]:
             ga = state["grad_avg"]
-            ga += (g - ga) * (1 - alpha)
-            avg = np.sqrt(sq - ga * ga) + s["eps"]
+            np.subtract(g, ga, out=tmp)
+            tmp *= 1 - alpha
+            ga += tmp
+            np.multiply(ga, ga, out=avg)
+            np.subtract(sq, avg, out=avg)
+            np.sqrt(avg, out=avg)
         else:
-            avg = np.sqrt(sq) + s["eps"]
+            np.sqrt(sq, out=avg)
+        avg += s["eps"]
+        np.divide(g, avg, out=tmp)
         if s["momentum"]:
             buf = state["momentum_buffer"]
             buf *= s["momentum"]
-            buf += g / avg
-            p -= s["lr"] * buf
+            buf += tmp
+            np.multiply(s["lr"], buf, out=tmp)
         else:
-            p -= s["lr"] * (g / avg)
+            tmp *= s["lr"]
+        p -= tmp
 
 
 class Adagrad(Optimizer):
@@ -194,10 +229,15 @@ class Adagrad(Optimizer):
         state["step"] += 1
         if s["weight_decay"]:
             g = g + s["weight_decay"] * p
+        tmp = self._scratch(p)
         clr = s["lr"] / (1 + (state["step"] - 1) * s["lr_decay"])
-        state["sum"] += g * g
-        std = np.sqrt(state["sum"]) + s["eps"]
-        p -= clr * (g / std)
+        np.multiply(g, g, out=tmp)
+        state["sum"] += tmp
+        np.sqrt(state["sum"], out=tmp)
+        tmp += s["eps"]
+        np.divide(g, tmp, out=tmp)
+        tmp *= clr
+        p -= tmp
 
 
 class Adadelta(Optimizer):
@@ -208,15 +248,25 @@ class Adadelta(Optimizer):
             state["acc_delta"] = np.zeros_like(p)
         if s["weight_decay"]:
             g = g + s["weight_decay"] * p
+        delta, std = self._scratch(p), self._scratch(p, 1)
         rho, eps = s["rho"], s["eps"]
         sq, acc = state["square_avg"], state["acc_delta"]
         sq *= rho
-        sq += (1 - rho) * g * g
-        std = np.sqrt(sq + eps)
-        delta = np.sqrt(acc + eps) / std * g
+        np.multiply(1 - rho, g, out=delta)
+        delta *= g
+        sq += delta
+        np.add(sq, eps, out=std)
+        np.sqrt(std, out=std)
+        np.add(acc, eps, out=delta)
+        np.sqrt(delta, out=delta)
+        delta /= std
+        delta *= g
         acc *= rho
-        acc += (1 - rho) * delta * delta
-        p -= s["lr"] * delta
+        np.multiply(1 - rho, delta, out=std)
+        std *= delta
+        acc += std
+        delta *= s["lr"]
+        p -= delta
 
 
 CLASSES = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad,

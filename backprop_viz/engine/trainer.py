@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from . import compiled
 from .errors import SpecError
 from .fields import SEED_MAX, _show, is_number, is_whole, whole
 from .graph import backward
@@ -83,10 +84,16 @@ class Trainer:
         self._bad_epochs = 0
         self.stopped: str | None = None          # reason training should stop, e.g. "early_stopping"
         self.diverged: dict | None = None        # first non-finite report
-        self.last_pass: Pass | None = None       # the graph of the last step, for inspection
+        self._last_pass: Pass | None = None       # see last_pass
+        self._pass_source: tuple | None = None   # what rebuilds the last step's graph on demand
+        self._last_update: dict | None = None
+        self._update_source: tuple | None = None
+        self._work: _Work | None = None          # the compiled step and its buffers
+        self._works: dict = {}                   # … for the last few batch shapes
+        # The compiled step (same numbers as the graph path); False trains on the graph.
+        self.compile = True
         self.last_batch: tuple | None = None     # (X, T) of the last step
         self.last_rows: np.ndarray | None = None  # rows of the training set in the last step's batch
-        self.last_update: dict | None = None     # what the last applied update did (see update_plan)
         self._layer_weights = [net.params[n] for n in net.weight_names]
 
     # -- settings that may change between steps ------------------------------
@@ -151,84 +158,203 @@ class Trainer:
         return self.X[rows], self.T[rows]
 
     # -- one update -----------------------------------------------------------------
+    @property
+    def last_pass(self) -> Pass | None:
+        """The graph of the last step (values and gradients), for inspection.
+
+        A compiled step leaves no graph; it is built here, from the weights,
+        batch and dropout stream that step used, when someone asks (a
+        snapshot, a walk) rather than at every update.
+        """
+        if self._last_pass is None and self._pass_source is not None:
+            self._last_pass = self._rebuild_pass(*self._pass_source)
+        return self._last_pass
+
+    @last_pass.setter
+    def last_pass(self, value) -> None:
+        self._last_pass = value
+        self._pass_source = None
+
+    def _rebuild_pass(self, flat_before, X, T, rng_state) -> Pass:
+        net = self.net
+        rng = None
+        if rng_state is not None:
+            rng = np.random.default_rng()
+            rng.bit_generator.state = rng_state
+        now = net.flat.copy()
+        net.flat[...] = flat_before
+        try:
+            with np.errstate(all="ignore"):
+                result = net.build(X, T, training=True, rng=rng, checked=True, topo=False)
+                backward(result.order)
+        finally:
+            net.flat[...] = now
+        return result
+
+    @property
+    def last_update(self) -> dict | None:
+        """What the last applied update did: gradients by name (raw and as used), clipping, rate."""
+        if self._last_update is None and self._update_source is not None:
+            raw, used, info = self._update_source
+            info = dict(info)
+            info["raw"] = self._by_name(raw.copy())
+            info["used"] = info["raw"] if used is raw else self._by_name(used.copy())
+            self._last_update = info
+        return self._last_update
+
+    @last_update.setter
+    def last_update(self, value) -> None:
+        self._last_update = value
+        self._update_source = None
+
+    def _by_name(self, flat: np.ndarray) -> dict[str, np.ndarray]:
+        out, offset = {}, 0
+        for name, p in self.net.params.items():
+            out[name] = flat[offset:offset + p.size].reshape(p.shape)
+            offset += p.size
+        return out
+
+    def __getstate__(self):
+        # Copies (the update preview's twin) rebuild their own tape and buffers;
+        # the last step's graph and gradients belong to this trainer's run.
+        state = dict(self.__dict__)
+        state.update(_work=None, _works={}, _last_pass=None, _pass_source=None, _last_update=None,
+                     _update_source=None)
+        return state
+
+    def _compiled(self, X) -> "_Work":
+        """The step's machinery for this batch shape, made when the network or the shape is new.
+
+        An epoch whose last batch is smaller alternates between two shapes,
+        so the last few are kept rather than remade each time.
+        """
+        work = self._work
+        sig = compiled.signature(self.net, X)
+        if work is not None and work.flat is self.net.flat and work.sig == sig and work.compile == self.compile:
+            return work
+        key = (id(self.net.flat), sig, self.compile)
+        work = self._works.get(key)
+        if work is None or work.flat is not self.net.flat:
+            if len(self._works) >= 4:
+                self._works.pop(next(iter(self._works)))
+            work = self._works[key] = _Work(self.net, X, sig, self.compile)
+        self._work = work
+        return work
+
     def step(self) -> dict:
+        # Overflow is expected in a diverging run and reported in the record.
+        with np.errstate(all="ignore"):
+            return self._step()
+
+    def _step(self) -> dict:
         net = self.net
         X, T, epoch_end = self._next_batch()
         self.last_batch = (X, T)
         self.steps += 1
-        # Overflow is expected in a diverging run and reported in the record.
-        with np.errstate(all="ignore"):
+        work = self._compiled(X)
+        tape = work.tape
+        grad = work.grad              # the tape writes here; the record's norms read it in place
+        if tape is not None:
+            rng_state = self.dropout_rng.bit_generator.state if work.dropout else None
+            loss = tape.run(X, T, self.dropout_rng)
+            data_loss = float(tape.data_loss)
+            self._last_pass = None
+            self._pass_source = (work.before, X, T, rng_state)
+        else:
             result = net.build(X, T, training=True, rng=self.dropout_rng, checked=True, topo=False)
             backward(result.order)
-        self.last_pass = result
-        loss = float(result.total.value)
-        grads = {}
-        sq_total = 0.0
-        for name, node in result.params.items():
-            g = node.grad if node.grad is not None else np.zeros_like(node.value)
-            grads[name] = g
-            sq_total += float(np.vdot(g, g))
+            self.last_pass = result
+            loss = float(result.total.value)
+            data_loss = float(result.data_term.value)
+            np.copyto(grad, net.flat_gradient({name: (node.grad if node.grad is not None
+                                                      else np.zeros_like(node.value))
+                                               for name, node in result.params.items()}))
+        np.copyto(work.before, net.flat)
+        self._last_update = self._update_source = None
         record: dict[str, Any] = {"step": self.steps, "epoch": self.epoch, "loss": loss,
-                  "data_loss": float(result.data_term.value), "lr": self.optimizer.lr,
+                  "data_loss": data_loss, "lr": self.optimizer.lr,
                   "nonfinite": None, "epoch_end": False, "val_loss": self.val_loss,
                   "clipped": False}
-        if not (math.isfinite(loss) and math.isfinite(sq_total)):
-            found = result.first_nonfinite()
-            if found is not None:
-                phase, node = found
-                self.diverged = {"step": self.steps, "phase": phase, "node": node.name,
-                                 "op": node.op, "layer": node.layer}
-                record["nonfinite"] = self.diverged
-                record["grad_norms"] = [_norm(grads[n]) for n in net.weight_names]
-                record["weight_norms"] = [_norm(w) for w in self._layer_weights]
-                record["update_ratios"] = [0.0] * len(self._layer_weights)
+        clipping = self.clip_grad_norm is not None or self.clip_grad_value is not None
+        sq_total = None
+        if clipping or not math.isfinite(loss):
+            sq_total = float(np.dot(grad, grad))
+            if not (math.isfinite(loss) and math.isfinite(sq_total)) and self._report_nonfinite(record, work):
+                return record
+        # Without clipping, the gradient's norm comes out of the record's reduction after the
+        # update; a non-finite gradient is caught there and the update undone.
+        raw = grad
+        coef = None
+        if clipping:
+            raw = work.raw
+            np.copyto(raw, grad)
+            assert sq_total is not None
+            grad_norm = math.sqrt(sq_total)
+            if self.clip_grad_norm is not None:
+                # torch.nn.utils.clip_grad_norm_: scale by max_norm/(norm+1e-6), capped at 1.
+                coef = self.clip_grad_norm / (grad_norm + 1e-6)
+                if coef < 1.0:
+                    np.multiply(grad, coef, out=grad)
+                    record["clipped"] = True
+            if self.clip_grad_value is not None:
+                v = self.clip_grad_value
+                np.clip(grad, -v, v, out=grad)
+        saved = work.save_optimizer(self.optimizer)
+        self.optimizer.step_flat(net.flat, grad)
+        # Every layer's ‖used gradient‖², ‖w‖², ‖Δw‖² and ‖w before‖² in one or a few calls.
+        g2, w2, d2, b2, g_total, w_total = work.square_sums(grad, net.flat)
+        if sq_total is None:
+            sq_total = g_total
+            # (A finite gradient too large to square carries on, as with clipping.)
+            if not math.isfinite(sq_total) and self._report_nonfinite(record, work, saved):
                 return record
         grad_norm = math.sqrt(sq_total)
         record["grad_norm"] = grad_norm
-        raw = grads
-        coef = None
-        if self.clip_grad_norm is not None:
-            # torch.nn.utils.clip_grad_norm_: scale by max_norm/(norm+1e-6), capped at 1.
-            coef = self.clip_grad_norm / (grad_norm + 1e-6)
-            if coef < 1.0:
-                grads = {k: g * coef for k, g in grads.items()}
-                record["clipped"] = True
-        if self.clip_grad_value is not None:
-            v = self.clip_grad_value
-            grads = {k: np.clip(g, -v, v) for k, g in grads.items()}
-        record["grad_norms"] = [_norm(grads[n]) for n in net.weight_names]
-        before = [w.copy() for w in self._layer_weights]
-        flat_before = net.flat.copy()
-        state_before = _copy_state(self.optimizer.state)
-        with np.errstate(all="ignore"):
-            self.optimizer.step_flat(net.flat, net.flat_gradient(grads))
-        if not np.isfinite(net.flat).all():
+        if not math.isfinite(w_total) and not np.isfinite(net.flat).all():
             # Finite gradients, non-finite weights (a huge step): never keep them.
             bad = next(n for n, p in net.params.items() if not np.isfinite(p).all())
-            net.flat[...] = flat_before
-            self.optimizer.state = state_before
-            self.optimizer.steps -= 1
+            self._undo(work, saved)
             self.diverged = {"step": self.steps, "phase": "update", "node": bad, "op": "update",
                              "layer": None}
             record["nonfinite"] = self.diverged
+            record["grad_norms"] = [math.sqrt(v) for v in g2]
             record["weight_norms"] = [_norm(w) for w in self._layer_weights]
             record["update_ratios"] = [0.0] * len(self._layer_weights)
             return record
-        self.last_update = {"raw": raw, "used": grads, "clip_coef": coef, "grad_norm": grad_norm,
-                            "lr": self.optimizer.lr}
-        norms = []
-        ratios = []
-        for w, old in zip(self._layer_weights, before):
-            norms.append(_norm(w))
-            # Relative to the weights before the step (the usual ~1e-3 rule of thumb).
-            old_norm = _norm(old)
-            ratios.append(_norm(w - old) / old_norm if old_norm > 0 else 0.0)
-        record["weight_norms"] = norms
-        record["update_ratios"] = ratios
+        self._update_source = (raw, grad, {"clip_coef": coef, "grad_norm": grad_norm,
+                                           "lr": self.optimizer.lr})
+        record["grad_norms"] = [math.sqrt(v) for v in g2]
+        record["weight_norms"] = [math.sqrt(v) for v in w2]
+        # Relative to the weights before the step (the usual ~1e-3 rule of thumb).
+        record["update_ratios"] = [math.sqrt(d) / math.sqrt(o) if o > 0 else 0.0 for d, o in zip(d2, b2)]
         self._epoch_losses.append(loss)
         if epoch_end:
             self._end_epoch(record)
         return record
+
+    def _undo(self, work, saved) -> None:
+        self.net.flat[...] = work.before
+        work.restore_optimizer(self.optimizer, saved)
+        self.optimizer.steps -= 1
+
+    def _report_nonfinite(self, record, work, saved=None) -> bool:
+        """Name the first non-finite value or gradient of the step's graph in the record
+        (undoing the update made with it, given the optimizer's ``saved`` state)."""
+        last_pass = self.last_pass
+        assert last_pass is not None     # a step always leaves its graph or what rebuilds it
+        found = last_pass.first_nonfinite()
+        if found is None:
+            return False
+        if saved is not None:
+            self._undo(work, saved)
+        phase, node = found
+        self.diverged = {"step": self.steps, "phase": phase, "node": node.name,
+                         "op": node.op, "layer": node.layer}
+        record["nonfinite"] = self.diverged
+        record["grad_norms"] = [_norm(work.grad[sl]) for sl in work.weight_slices]
+        record["weight_norms"] = [_norm(w) for w in self._layer_weights]
+        record["update_ratios"] = [0.0] * len(self._layer_weights)
+        return True
 
     def _end_epoch(self, record):
         self.epoch += 1
@@ -275,9 +401,87 @@ class Trainer:
                 return records
 
 
-def _copy_state(state: dict) -> dict:
-    return {k: {n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in d.items()}
-            for k, d in state.items()}
+_SMALL = 4096      # parameters up to which the record's norms come from one stacked reduction
+
+
+class _Work:
+    """A trainer's per-shape machinery: the tape (None: graph path) and reused buffers."""
+
+    def __init__(self, net, X, sig, compile_=True):
+        self.flat = net.flat
+        self.sig = sig
+        self.compile = compile_
+        self.dropout = any(la.dropout for la in net.spec.layers)
+        size = net.flat.size
+        dtype = net.flat.dtype
+        self.small = size <= _SMALL
+        # Small: rows 0-3 are the gradient, the weights after, their change and before, squared
+        # and summed per parameter in one reduction. Large: the gradient and the weights before.
+        self.rows = np.zeros((4, size) if self.small else (3, size), dtype)
+        self.squares = np.empty_like(self.rows) if self.small else None
+        self.grad = self.rows[0]
+        self.before = self.rows[-1]
+        self.raw = np.empty(size, dtype)           # the gradient before clipping
+        self.tape = compiled.compile_step(net, X, self.grad) if compile_ else None
+        offsets, offset = {}, 0
+        for name, p in net.params.items():
+            offsets[name] = offset
+            offset += p.size
+        self.bounds = np.array(list(offsets.values()), dtype=np.intp)
+        names = list(offsets)
+        self.pick = [names.index(n) for n in net.weight_names]
+        self.weight_slices = [slice(offsets[n], offsets[n] + net.params[n].size) for n in net.weight_names]
+        self.saved_state: dict = {}
+
+    def square_sums(self, grad, flat):
+        """Per layer weight Σ g², Σ w², Σ (w − before)², Σ before²; Σ g² and Σ w² over all parameters."""
+        rows = self.rows
+        if self.small:
+            # Few numbers: per-call overhead rules, so one reduction over stacked rows.
+            np.copyto(rows[1], flat)
+            np.subtract(flat, self.before, out=rows[2])
+            np.multiply(rows, rows, out=self.squares)
+            g2, w2, d2, b2 = np.add.reduceat(self.squares, self.bounds, axis=1).tolist()
+            pick = self.pick
+            return ([g2[j] for j in pick], [w2[j] for j in pick], [d2[j] for j in pick],
+                    [b2[j] for j in pick], sum(g2), sum(w2))
+        # Many numbers: memory traffic rules, so BLAS dot products on each weight's slice.
+        diff = rows[1]
+        np.subtract(flat, self.before, out=diff)
+        out = [[], [], [], []]
+        for sl in self.weight_slices:
+            for i, a in enumerate((grad[sl], flat[sl], diff[sl], self.before[sl])):
+                out[i].append(float(np.dot(a, a)))
+        return (*out, float(np.dot(grad, grad)), float(np.dot(flat, flat)))
+
+    def save_optimizer(self, optimizer):
+        """Keep the optimizer's state, to undo an update that made weights non-finite."""
+        state = optimizer.state
+        saved = {}
+        for key, d in state.items():
+            for name, v in d.items():
+                if isinstance(v, np.ndarray):
+                    buf = self.saved_state.get((key, name))
+                    if buf is None or buf.shape != v.shape or buf.dtype != v.dtype:
+                        buf = self.saved_state[(key, name)] = np.empty_like(v)
+                    np.copyto(buf, v)
+                    saved[(key, name)] = buf
+                else:
+                    saved[(key, name)] = v
+        return saved
+
+    @staticmethod
+    def restore_optimizer(optimizer, saved) -> None:
+        keys = {key for key, _ in saved}
+        for key in list(optimizer.state):
+            if key not in keys:
+                del optimizer.state[key]
+        for (key, name), v in saved.items():
+            d = optimizer.state.setdefault(key, {})
+            if isinstance(v, np.ndarray):
+                d[name] = v.copy()
+            else:
+                d[name] = v
 
 
 def _norm(a) -> float:

@@ -76,10 +76,9 @@ class UpdatePlan:
 
 
 def _twin(trainer):
-    # The data and the last graph are read, never written: share them.
+    # The data is read, never written: share it. The last step's graph and
+    # buffers are left behind (Trainer.__getstate__).
     memo = {id(a): a for a in (trainer.X, trainer.T, trainer.X_val, trainer.T_val) if a is not None}
-    memo[id(trainer.last_pass)] = None
-    memo[id(trainer.last_update)] = None
     return copy.deepcopy(trainer, memo)
 
 

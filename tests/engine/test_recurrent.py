@@ -152,3 +152,15 @@ def test_vanishing_and_exploding_through_time():
     h, norms = _first_step_health(1.5, 20)
     assert norms[0] > norms[-1] * 100
     assert h.state == "exploding" and "exploding through time" in h.evidence[0]
+
+
+@pytest.mark.parametrize("readout", ["sequence", "last"])
+@pytest.mark.parametrize("steps", [1, 7])
+def test_prediction_without_the_graph_equals_the_graph(readout, steps):
+    net = Network.from_dict({"inputs": 2, "layers": [
+        {"type": "recurrent", "units": 5, "activation": "tanh", "readout": readout},
+        {"units": 3, "activation": "relu"}, {"units": 2, "activation": "sigmoid"}],
+        "loss": "binary_cross_entropy", "seed": 4})
+    X = np.random.default_rng(1).normal(size=(6, steps, 2))
+    graph = net.build(X, None, training=False).output.value
+    np.testing.assert_allclose(net.predict(X), graph, rtol=1e-14, atol=1e-15)
