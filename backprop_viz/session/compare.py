@@ -59,6 +59,34 @@ def parse_value(key: str, text: str) -> Change:
         raise SpecError("--vary", f"unknown key {key!r} (keys: {', '.join(KEYS)})")
     if not t:
         raise SpecError(where, "an empty value")
+    if key in ("optimizer", "init", "activation", "norm"):
+        return _parse_named(key, t, where)
+    if key in ("batch_size", "seed"):
+        if key == "batch_size" and low in ("full", "none"):
+            return Change(key, "full", None)
+        try:
+            n = int(t)
+        except ValueError:
+            raise SpecError(where, f"expected a whole number, got {t!r}") from None
+        if n < (1 if key == "batch_size" else 0):
+            raise SpecError(where, f"must be ≥ {1 if key == 'batch_size' else 0}, got {n}")
+        return Change(key, t, n)
+    # Numbers: lr, momentum, clipping, l1, l2.
+    if key in ("clip_grad_norm", "clip_grad_value") and low in ("none", "off"):
+        return Change(key, "none", None)
+    try:
+        x = float(t)
+    except ValueError:
+        raise SpecError(where, f"expected a number, got {t!r}") from None
+    if not math.isfinite(x) or x < 0 or (x == 0 and key in ("lr", "clip_grad_norm", "clip_grad_value")):
+        bound = "≥ 0" if key in ("momentum", "l1", "l2") else "> 0"
+        raise SpecError(where, f"must be a finite number {bound}, got {t!r}")
+    return Change(key, t, x)
+
+
+def _parse_named(key: str, t: str, where: str) -> Change:
+    """A choice by name: an optimizer, an initialiser, an activation or a normalisation."""
+    low = t.lower()
     if key == "optimizer":
         if low in OPTIMIZER_ALIASES:
             return Change(key, low, dict(OPTIMIZER_ALIASES[low]))
@@ -85,27 +113,7 @@ def parse_value(key: str, text: str) -> Change:
         if low not in ("batch", "layer"):
             raise SpecError(where, f"unknown normalisation {t!r} (expected batch, layer or none)")
         return Change(key, low, low)
-    if key in ("batch_size", "seed"):
-        if key == "batch_size" and low in ("full", "none"):
-            return Change(key, "full", None)
-        try:
-            n = int(t)
-        except ValueError:
-            raise SpecError(where, f"expected a whole number, got {t!r}") from None
-        if n < (1 if key == "batch_size" else 0):
-            raise SpecError(where, f"must be ≥ {1 if key == 'batch_size' else 0}, got {n}")
-        return Change(key, t, n)
-    # Numbers: lr, momentum, clipping, l1, l2.
-    if key in ("clip_grad_norm", "clip_grad_value") and low in ("none", "off"):
-        return Change(key, "none", None)
-    try:
-        x = float(t)
-    except ValueError:
-        raise SpecError(where, f"expected a number, got {t!r}") from None
-    if not math.isfinite(x) or x < 0 or (x == 0 and key in ("lr", "clip_grad_norm", "clip_grad_value")):
-        bound = "≥ 0" if key in ("momentum", "l1", "l2") else "> 0"
-        raise SpecError(where, f"must be a finite number {bound}, got {t!r}")
-    return Change(key, t, x)
+    raise AssertionError(key)
 
 
 def parse_vary(text: str) -> tuple[str, list[Change]]:
@@ -155,6 +163,16 @@ def variant(project: Project, changes: tuple[Change, ...]) -> Project:
     for key in ("l1", "l2"):
         if key in by_key:
             spec[key] = by_key[key].value
+    _change_layers(spec, by_key, training)
+    try:
+        return Project(spec, project.data, training, project.view)
+    except SpecError as exc:
+        what = ", ".join(f"{c.key}={c.text}" for c in changes)
+        raise SpecError(f"--vary ({what})", f"{exc.path}: {exc.detail}" if exc.path else exc.detail) from None
+
+
+def _change_layers(spec: dict, by_key: dict, training: dict) -> None:
+    """The network's part of a variant: fresh weights, initialiser, activation, normalisation."""
     if any(k in by_key for k in REINITIALISE):
         for layer in spec["layers"]:
             for k in _WEIGHT_KEYS:
@@ -175,11 +193,6 @@ def variant(project: Project, changes: tuple[Change, ...]) -> Project:
             layer["norm"] = by_key["norm"].value
             for k in ("gamma", "beta", "running_mean", "running_var"):
                 layer.pop(k, None)
-    try:
-        return Project(spec, project.data, training, project.view)
-    except SpecError as exc:
-        what = ", ".join(f"{c.key}={c.text}" for c in changes)
-        raise SpecError(f"--vary ({what})", f"{exc.path}: {exc.detail}" if exc.path else exc.detail) from None
 
 
 def label(changes: tuple[Change, ...]) -> str:
