@@ -96,6 +96,7 @@ class ExportActions:
         if not path:
             return False
         path = self._ext(path, ("png", "svg", "csv"), "png")
+        self.w.plots.draw_all()      # hidden tabs are drawn only when shown: bring them up to date
         if path.lower().endswith(".png"):
             if size is None and asked:
                 size = dialogs.png_size(self.w)

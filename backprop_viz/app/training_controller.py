@@ -90,6 +90,10 @@ class TrainingController(QObject):
         self._seen = []
         self._stretch: RunState | None = None    # the run before the current stretch of training
         self.history = None
+        # Which costly views the window shows now (a callable giving names from session.training);
+        # the process computes those only. Asked at every snapshot: a tab change reaches it in one.
+        self.visible_views = None
+        self._sent_view = None
         self._new_history()
         doc.projectChanged.connect(self._project_changed)
 
@@ -118,6 +122,7 @@ class TrainingController(QObject):
         proc.start()
         child.close()
         self.proc, self.conn = proc, parent
+        self._sent_view = None
         self.notifier = QSocketNotifier(parent.fileno(), QSocketNotifier.Type.Read, self)
         self.notifier.activated.connect(self._readable)
         self.loaded_project = None
@@ -131,6 +136,14 @@ class TrainingController(QObject):
             # Killed or crashed: keep what it sent, say so, and go on without it.
             self._process_died()
             raise SpecError("training", "the training process ended unexpectedly") from None
+
+    def _send_view(self) -> None:
+        if self.visible_views is None:
+            return
+        views = frozenset(self.visible_views())
+        if views != self._sent_view:
+            self._send(m.View(views))
+            self._sent_view = views
 
     def _ensure_loaded(self) -> None:
         self._ensure_process()
@@ -176,8 +189,7 @@ class TrainingController(QObject):
     def _dispatch(self, msg, collect: bool = False) -> None:
         if isinstance(msg, Snapshot):
             snap = msg
-            for rec in snap.records:
-                self.history.add(rec)
+            self.history.add_rows(snap.rows, snap.nonfinite)
             self.last_snapshot = snap
             self.steps, self.epoch = snap.step, snap.epoch
             try:
@@ -185,6 +197,7 @@ class TrainingController(QObject):
             finally:
                 if self.state == RUNNING and self.conn is not None:
                     try:
+                        self._send_view()
                         self._send(m.Ack())
                     except SpecError:
                         pass     # reported by _process_died
@@ -261,6 +274,7 @@ class TrainingController(QObject):
         try:
             self._ensure_loaded()
             self._begin_stretch()
+            self._send_view()
             self._send(m.Train())
         except SpecError as exc:
             self.failed.emit(str(exc))
