@@ -414,6 +414,10 @@ class PlotsPanel(QWidget):
         """At most FRAME_MS apart: redraw the tab in front if stale (heavy tabs less often)."""
         now = time.perf_counter()
         i = self.tabs.currentIndex()
+        if not self.isVisible():
+            # A panel behind another dock draws nothing; it catches up when shown (showEvent).
+            self.frame.stop()
+            return
         if i in self._stale and now - self._drawn_at.get(i, -1e9) >= self._period(i):
             self._draw_tab(i, now)
         if self._lesson_stale and now - self._lesson_at >= SLOW_MS / 1000:
@@ -424,11 +428,16 @@ class PlotsPanel(QWidget):
         if (self.tabs.currentIndex() not in self._stale) and not self._lesson_stale:
             self.frame.stop()
 
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self._stale or self._lesson_stale:
+            self.frame.start()
+
     def _period(self, i: int) -> float:
         return SLOW_MS / 1000 if self.tabs.tabText(i) in SLOW_TABS else FRAME_MS / 1000
 
     def _tab_changed(self, i: int) -> None:
-        if i in self._stale:
+        if i in self._stale and self.isVisible():
             self._draw_tab(i, time.perf_counter())
 
     def _draw_tab(self, i: int, now: float) -> None:
