@@ -41,7 +41,7 @@ class SparseLogAxis(pg.AxisItem):
         return out
 
 
-def layer_pen(i: int, n: int, width: float = 1.5):
+def layer_pen(i: int, n: int, width: float = 1):
     cmap = pg.colormap.get("viridis")
     t = 0.0 if n <= 1 else 0.85 * i / (n - 1)
     return pg.mkPen(cmap.map(t, mode="qcolor"), width=width)
@@ -111,8 +111,8 @@ class PlotsPanel(QWidget):
         self.loss_plot.setLabel("bottom", "update")
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.addLegend(offset=(-10, 10))
-        self.loss_curve = self._curve(self.loss_plot, pg.mkPen(theme.POSITIVE, width=1.5), "training")
-        self.val_curve = self._curve(self.loss_plot, pg.mkPen(theme.NEGATIVE, width=1.5), "validation")
+        self.loss_curve = self._curve(self.loss_plot, pg.mkPen(theme.POSITIVE, width=1), "training")
+        self.val_curve = self._curve(self.loss_plot, pg.mkPen(theme.NEGATIVE, width=1), "validation")
         self.markers = []
         v.addWidget(self.loss_plot, 1)
         self.tabs.addTab(w, "Loss")
@@ -122,8 +122,8 @@ class PlotsPanel(QWidget):
         self.acc_plot.setLabel("bottom", "update")
         self.acc_plot.setYRange(0, 1)
         self.acc_plot.addLegend(offset=(-10, -10))
-        self.acc_curve = self._curve(self.acc_plot, pg.mkPen(theme.POSITIVE, width=1.5), "training")
-        self.val_acc_curve = self._curve(self.acc_plot, pg.mkPen(theme.NEGATIVE, width=1.5), "validation")
+        self.acc_curve = self._curve(self.acc_plot, pg.mkPen(theme.POSITIVE, width=1), "training")
+        self.val_acc_curve = self._curve(self.acc_plot, pg.mkPen(theme.NEGATIVE, width=1), "validation")
         self.acc_note = QLabel("Accuracy is measured at the end of every epoch for classification losses.")
         av.addWidget(self.acc_note)
         av.addWidget(self.acc_plot, 1)
@@ -221,11 +221,11 @@ class PlotsPanel(QWidget):
         self.lesson_plot.setLabel("bottom", "update")
         self.lesson_plot.setLabel("left", "first ÷ last")
         self.lesson_plot.addLegend(offset=(-10, 10))
-        self.ratio_curve = self._curve(self.lesson_plot, pg.mkPen(theme.POSITIVE, width=2), "this run")
+        self.ratio_curve = self._curve(self.lesson_plot, pg.mkPen(theme.POSITIVE, width=1), "this run")
         self.before_curve = self._curve(self.lesson_plot, pg.mkPen("#888888", width=1.5,
                                                                    style=pg.QtCore.Qt.PenStyle.DashLine),
                                         "before the change")
-        self.time_ratio_curve = self._curve(self.lesson_plot, pg.mkPen(theme.NEGATIVE, width=1.5),
+        self.time_ratio_curve = self._curve(self.lesson_plot, pg.mkPen(theme.NEGATIVE, width=1),
                                             "through time: ‖∂E/∂h₁‖ ÷ ‖∂E/∂h_T‖")
         self.bound_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#888888", width=1,
                                                                 style=pg.QtCore.Qt.PenStyle.DotLine),

@@ -23,13 +23,13 @@ from .project import Project
 
 MAX_RATE_HZ = 60.0
 LIVE_RATE_HZ = 30.0              # the window redraws at most this often: more snapshots would be waste
-BOUNDARY_RATE_HZ = 5.0
-DISTRIBUTION_RATE_HZ = 5.0
 OPTIMIZER_STATE_RATE_HZ = 4.0
-# Live validation (loss and accuracy) takes at most this share of the training time, and runs at
-# most VALIDATION_RATE_HZ times a second: on small data an epoch ends every few updates.
-VALIDATION_SHARE = 0.05
-VALIDATION_RATE_HZ = 10.0
+# While training runs live, the extras each take at most a share of the time and come at most
+# so many times a second: validation (on small data an epoch ends every few updates), the
+# decision boundary and the gradient histograms.
+VALIDATION_RATE_HZ, VALIDATION_SHARE = 10.0, 0.05
+BOUNDARY_RATE_HZ, BOUNDARY_SHARE = 5.0, 0.04
+DISTRIBUTION_RATE_HZ, DISTRIBUTION_SHARE = 5.0, 0.02
 # What a snapshot computes only while the window shows it (see Control.visible).
 BOUNDARY, DISTRIBUTIONS = "boundary", "distributions"
 EVERYTHING = frozenset({BOUNDARY, DISTRIBUTIONS})
@@ -59,6 +59,24 @@ class Snapshot:
     def records(self) -> list[dict]:
         """The packed records as dicts (for reading; the window adds the rows as they are)."""
         return unpack(self.rows, _layers(self.rows), self.nonfinite)
+
+
+class Budget:
+    """When a recurring extra may run again: at most ``rate_hz`` times a second, and at most
+    ``share`` of the time (an extra that took c seconds waits c / share before the next)."""
+
+    def __init__(self, rate_hz: float, share: float):
+        self.period, self.share = 1.0 / rate_hz, share
+        self.at = -math.inf
+
+    def due(self, now: float) -> bool:
+        return now >= self.at
+
+    def spent(self, start: float, end: float) -> None:
+        self.at = start + max(self.period, (end - start) / self.share)
+
+    def reset(self) -> None:
+        self.at = -math.inf
 
 
 class Control:
@@ -126,7 +144,7 @@ class Control:
 class TrainingSession:
     """A network, its trainer and the history of the run, built from a project."""
 
-    def __init__(self, project: Project, capacity: int = 4096):
+    def __init__(self, project: Project, capacity: int = 4096, keep_history: bool = True):
         self.project = project
         self.net: Network = project.network()
         X, T, Xv, Tv = project.arrays()
@@ -135,13 +153,14 @@ class TrainingSession:
                                seed=t["seed"], clip_grad_norm=t["clip_grad_norm"],
                                clip_grad_value=t["clip_grad_value"], schedule=t["schedule"],
                                X_val=Xv, T_val=Tv, early_stopping=t["early_stopping"])
-        self.history = History(len(self.net.spec.layers), capacity)
+        # The training process sends its records to the window, which keeps the history.
+        self.history = History(len(self.net.spec.layers), capacity) if keep_history else None
         self.last_record: dict | None = None
         self.clock = time.perf_counter
-        self._boundary_at = -math.inf
-        self._dist_at = -math.inf
+        self._boundary_budget = Budget(BOUNDARY_RATE_HZ, BOUNDARY_SHARE)
+        self._dist_budget = Budget(DISTRIBUTION_RATE_HZ, DISTRIBUTION_SHARE)
+        self._val_budget = Budget(VALIDATION_RATE_HZ, VALIDATION_SHARE)
         self._state_at = -math.inf
-        self._validate_at = -math.inf    # live validation is due from this time on
         self._val_hidden = None          # (X_val, T_val) the trainer does not see while running live
         self._live = False
         self._rate: float | None = None
@@ -191,11 +210,11 @@ class TrainingSession:
                 self._validate(rec)
             else:
                 now = self.clock()
-                if now >= self._validate_at:
+                if self._val_budget.due(now):
                     self._validate(rec)
-                    cost = self.clock() - now
-                    self._validate_at = now + max(1 / VALIDATION_RATE_HZ, cost / VALIDATION_SHARE)
-        self.history.add(rec)
+                    self._val_budget.spent(now, self.clock())
+        if self.history is not None:
+            self.history.add(rec)
         self.last_record = rec
         return rec
 
@@ -248,7 +267,7 @@ class TrainingSession:
         self._busy = 0.0
         self._rate, self._rate_mark = None, (0.0, self.trainer.steps)
         self._live = True
-        self._validate_at = -math.inf
+        self._val_budget.reset()
         self._hide_validation()
         started = clock()
         try:
@@ -301,15 +320,16 @@ class TrainingSession:
             rate = self._rate
         health = diagnose(self.net, rec, tr.last_pass) if rec else Health("not measured")
         hists = preacts = None
-        if boundary or (DISTRIBUTIONS in visible and now - self._dist_at >= 1 / DISTRIBUTION_RATE_HZ):
+        if boundary or (DISTRIBUTIONS in visible and self._dist_budget.due(now)):
             hists, preacts = self._distributions()
-            self._dist_at = now
+            self._dist_budget.spent(now, self.clock())
         want_boundary = boundary if boundary is not None else (
-            BOUNDARY in visible and now - self._boundary_at >= 1 / BOUNDARY_RATE_HZ)
+            BOUNDARY in visible and self._boundary_budget.due(now))
         grid = None
         if want_boundary and _plane_data(self.project.data, self.net):
+            start = self.clock()
             grid = self.boundary()
-            self._boundary_at = now
+            self._boundary_budget.spent(start, self.clock())
         extra = {}
         if boundary or now - self._state_at >= 1 / OPTIMIZER_STATE_RATE_HZ:
             # A few times a second is enough to read, and keeps large networks' snapshots small.

@@ -91,7 +91,7 @@ class Server:
             self.visible = frozenset(msg.visible)
             return
         if isinstance(msg, m.Load):
-            self.session = TrainingSession(Project.from_dict(msg.project))
+            self.session = TrainingSession(Project.from_dict(msg.project), keep_history=False)
             self.session.trainer.resume_at(msg.steps, msg.epoch)
             self.send(m.Loaded(len(self.session.net.spec.layers)))
             return
