@@ -6,12 +6,7 @@ import os
 
 from PySide6.QtWidgets import QApplication, QMenu, QProgressDialog
 
-from ..engine.derivation import csv_rows, latex, markdown
-from ..session.exports import heatmap_csv, history_csv, run_json
-from ..session.torch_script import SCRIPT, write_torch_export
 from . import dialogs
-from .exporters import export_plot, export_scene, export_step_sequence, export_text
-from .walk_animation import export_walk_gif
 
 FILTERS = {
     "plot": "PNG image (*.png);;SVG drawing (*.svg);;CSV data (*.csv)",
@@ -77,6 +72,7 @@ class ExportActions:
 
     # -- actions -----------------------------------------------------------------------------
     def network_drawing(self, path=None) -> bool:
+        from .exporters import export_scene
         path = path or self._path("Export network drawing", "scene", "network.png")
         if not path:
             return False
@@ -84,6 +80,7 @@ class ExportActions:
         return self._run(path, lambda p: export_scene(self.w.canvas.scene(), p))
 
     def graph(self, path=None) -> bool:
+        from .exporters import export_scene
         path = path or self._path("Export computational graph", "scene", "graph.png")
         if not path:
             return False
@@ -91,6 +88,8 @@ class ExportActions:
         return self._run(path, lambda p: export_scene(self.w.stepper_panel.graph.scene(), p))
 
     def plot(self, name, path=None, size=None) -> bool:
+        from ..session.exports import heatmap_csv
+        from .exporters import export_plot, export_text
         asked = path is None
         path = path or self._path(f"Export {name.replace('_', ' ')}", "plot", f"{name}.png")
         if not path:
@@ -109,6 +108,8 @@ class ExportActions:
         return self._run(path, lambda p: export_plot(plots_of(self.w)[name], p))
 
     def derivation(self, path=None) -> bool:
+        from ..engine.derivation import csv_rows, latex, markdown
+        from .exporters import export_text
         panel = self.w.stepper_panel
         # Never a walk of a network that is no longer there: re-traced first if out of date.
         st = panel.current_stepper()
@@ -129,6 +130,8 @@ class ExportActions:
         return self._run(path, lambda p: export_text(p, text))
 
     def history(self, path=None) -> bool:
+        from ..session.exports import history_csv, run_json
+        from .exporters import export_text
         path = path or self._path("Export training history", "history", "history.csv")
         if not path:
             return False
@@ -142,6 +145,7 @@ class ExportActions:
 
     def torch(self, path=None) -> bool:
         """train.py and its data and weights, in the folder the chosen file is in."""
+        from ..session.torch_script import SCRIPT, write_torch_export
         path = path or self._path("Export PyTorch training script (its data is written beside it)", "torch",
                                   SCRIPT)
         if not path:
@@ -150,6 +154,7 @@ class ExportActions:
         return self._run(os.path.join(folder, SCRIPT), lambda p: write_torch_export(self.w.doc.project, folder))
 
     def step_sequence(self, folder=None) -> bool:
+        from .exporters import export_step_sequence
         if folder is None:
             path = self._path("Export step-through (choose the first file's name)", "scene", "step_000.png")
             if not path:
@@ -179,6 +184,7 @@ class ExportActions:
     def walk_gif(self, path=None) -> bool:
         """The walk, one captioned frame per step, as an animated GIF; the captions are kept
         in ``last_gif_captions`` for whoever wants to check them."""
+        from .walk_animation import export_walk_gif
         panel = self.w.stepper_panel
         if panel.current_stepper() is None:
             dialogs.error(self.w, "Nothing to export", "The walk could not be made for the current "

@@ -6,10 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu
 
 from ..engine import SpecError
-from ..session.lessons import Lesson, hidden_units, latest_metrics, lessons_dir, place_walk
 from ..session.project import Project
 from . import dialogs
-from .lesson_panel import LessonPanel
 
 LESSON_FILTER = "Lesson (*.json)"
 
@@ -20,6 +18,7 @@ class LessonActions:
         self.panel: LessonPanel | None = None
 
     def build_menu(self, parent_menu: QMenu) -> QMenu:
+        from ..session.lessons import lessons_dir
         m = parent_menu.addMenu("Open &lesson")
         for f in sorted(lessons_dir().glob("*.json")):
             m.addAction(f.stem.replace("_", " ").capitalize(), lambda _=False, p=str(f): self.open_path(p))
@@ -33,6 +32,8 @@ class LessonActions:
         return self.open_path(path) if path else False
 
     def open_path(self, path: str) -> bool:
+        from ..session.lessons import Lesson
+        from .lesson_panel import LessonPanel
         try:
             lesson = Lesson.load(path)
         except SpecError as exc:
@@ -58,6 +59,7 @@ class LessonActions:
         return True
 
     def _metrics(self, _snap=None) -> None:
+        from ..session.lessons import hidden_units, latest_metrics
         if self.panel is not None and self.w.training.history is not None:
             self.panel.show_metrics(latest_metrics(self.w.training.history),
                                     hidden_units(self.w.doc.project.network_spec))
@@ -65,6 +67,7 @@ class LessonActions:
     def _follow(self, i: int) -> None:
         """The step's setup applied to the window: its template or settings (one undoable edit),
         and the walk where the step puts it, so the graph shows the same moment."""
+        from ..session.lessons import place_walk
         setup = self.panel.step.get("setup") or {}
         doc = self.w.doc
         if "template" in setup:

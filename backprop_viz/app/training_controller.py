@@ -11,7 +11,6 @@ messages answered within a few milliseconds.
 from __future__ import annotations
 
 import copy
-import multiprocessing
 import time
 from dataclasses import dataclass
 
@@ -22,11 +21,8 @@ from ..engine import Network, SpecError
 from ..session import edits
 from ..session.history import History
 from ..session.training import live_changes
-from ..engine.update_plan import UpdatePlan
 from ..session import messages as m
 from ..session.training import Snapshot
-from ..session.training_process import child_main
-from ..session.walk import local_plan
 from .document import Document
 
 IDLE, RUNNING, PAUSED, DIVERGED, STOPPED = "idle", "running", "paused", "diverged", "stopped"
@@ -116,6 +112,9 @@ class TrainingController(QObject):
     def _ensure_process(self) -> None:
         if self.proc is not None and self.proc.is_alive():
             return
+        import multiprocessing   # the first Train, not the first window, pays for these imports
+
+        from ..session.training_process import child_main
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=child_main, args=(child,), name="backprop-viz training", daemon=True)
@@ -330,6 +329,8 @@ class TrainingController(QObject):
         """The run's next update as an UpdatePlan (or, with X and T, the update the
         optimizer would make from those samples): from the training process when it
         holds this project's run, else from the same run loaded afresh."""
+        from ..engine.update_plan import UpdatePlan
+        from ..session.walk import local_plan
         self.pause()
         alive = self.proc is not None and self.proc.is_alive() and self.conn is not None
         if alive and (self.loaded_project is self.doc.project or self._adopting):
