@@ -12,6 +12,7 @@ def start(qtbot, w):
 
 def test_train_pause_and_the_plots_receive_data(qtbot, make_window):
     w = make_window("xor")
+    w.set_workspace("train")          # the live plots on screen: only what is shown is drawn
     before = w.doc.project.network_spec["layers"][0]["weight"]
     start(qtbot, w)
     assert w.training.state == "running"
@@ -64,11 +65,13 @@ def test_large_init_shows_exploding(qtbot, make_window):
 
 def test_divergence_pauses_marks_and_opens_the_step(qtbot, make_window, answers):
     w = make_window("exploding")
+    w.set_workspace("train")
     w.training_panel.fields["lr"].setText("1")
     w.training_panel.fields["lr"].editingFinished.emit()
     assert w.doc.project.training["optimizer"]["lr"] == 1.0
     start(qtbot, w)
     qtbot.waitUntil(lambda: w.training.state == "diverged", timeout=20000)
+    qtbot.waitUntil(lambda: bool(w.plots.markers), timeout=5000)     # drawn at the next frame
     assert w.plots.alert.title.text() == "<b>Training diverged</b>"
     assert "went non-finite" in w.plots.alert.evidence.text()
     assert w.plots.markers and "diverged" in w.plots.markers[0].label.textItem.toPlainText()
@@ -148,6 +151,7 @@ def test_opening_another_file_stops_training(qtbot, make_window, answers, tmp_pa
 
 def test_loss_against_epochs(qtbot, make_window):
     w = make_window("xor")          # 160 training samples in batches of 32: 5 updates an epoch
+    w.set_workspace("train")
     w.act_step_epoch.trigger()
     w.act_step_epoch.trigger()
     x, _ = w.plots.loss_curve.getData()
