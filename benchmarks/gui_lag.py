@@ -16,8 +16,10 @@ Lag is time-weighted: between two timer ticks ``g`` apart the loop was busy for
 ``b = g − 10 ms``, and an input arriving during that time waits on average b/2, at worst b.
 "p99 = x" means the loop would have kept an input waiting longer than x during 1 % of the
 time (Σ max(0, b − x) / total time = 0.01); one 300 ms stall counts as 300 ms of lateness, not
-as one late tick. The figures are medians over the rounds; with other work on the machine
-they are noisy.
+as one late tick. "window CPU" and "training CPU" are the shares of a core each process got;
+"per CPU s" compares updates per CPU second of the training process with those of the bare
+loop, which is the live path's own overhead whatever share of a core the machine gave each.
+The figures are medians over the rounds; with other work on the machine they are noisy.
 """
 
 from __future__ import annotations

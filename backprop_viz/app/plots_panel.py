@@ -124,7 +124,9 @@ class PlotsPanel(QWidget):
         self.acc_plot.addLegend(offset=(-10, -10))
         self.acc_curve = self._curve(self.acc_plot, pg.mkPen(theme.POSITIVE, width=1), "training")
         self.val_acc_curve = self._curve(self.acc_plot, pg.mkPen(theme.NEGATIVE, width=1), "validation")
-        self.acc_note = QLabel("Accuracy is measured at the end of every epoch for classification losses.")
+        self.acc_note = QLabel("Accuracy (classification losses) is measured at epoch ends: every one when "
+                               "stepping, a few times a second while training runs.")
+        self.acc_note.setWordWrap(True)
         av.addWidget(self.acc_note)
         av.addWidget(self.acc_plot, 1)
         self.tabs.addTab(acc, "Accuracy")
@@ -398,10 +400,11 @@ class PlotsPanel(QWidget):
         self.alert.show_health(snap.health)
         self._changed()
         if snap.steps_per_second is None:
-            # A single step or epoch (no live rate): shown at once, as the click's answer.
-            self._drawn_at.clear()
-            self._lesson_at = -1e9
-            self._frame()
+            # A single step or epoch (no live rate): the tab in front shows it at once, as the
+            # click's answer, even behind another dock (one draw, not a stream of them).
+            self._draw_tab(self.tabs.currentIndex(), time.perf_counter())
+            self._lesson_stale = False
+            self.update_lesson()
 
     def _changed(self) -> None:
         """New data: every tab is stale; the one in front is redrawn at the next frame."""
