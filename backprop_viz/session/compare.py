@@ -130,7 +130,9 @@ def variant(project: Project, changes: tuple[Change, ...]) -> Project:
     by_key = {c.key: c for c in changes}
     if "optimizer" in by_key:
         old = training["optimizer"]
-        training["optimizer"] = {**by_key["optimizer"].value, "lr": old["lr"]}
+        chosen = by_key["optimizer"].value
+        assert isinstance(chosen, dict)       # an optimizer change holds its settings
+        training["optimizer"] = {**chosen, "lr": old["lr"]}
     opt = dict(training["optimizer"])
     if "lr" in by_key:
         opt["lr"] = by_key["lr"].value

@@ -75,7 +75,7 @@ def unpack(rows: np.ndarray, layers: int, nonfinite: dict | None = None) -> list
     """Packed rows back as record dicts (the non-finite report goes on the flagged row)."""
     out = []
     for row in rows:
-        rec = {}
+        rec: dict = {}
         for j, key in enumerate(ROW_HEAD[:-2]):
             v = float(row[j])
             rec[key] = None if v != v else (int(v) if key in ("step", "epoch") else v)

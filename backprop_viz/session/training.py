@@ -161,7 +161,7 @@ class TrainingSession:
         self._dist_budget = Budget(DISTRIBUTION_RATE_HZ, DISTRIBUTION_SHARE)
         self._val_budget = Budget(VALIDATION_RATE_HZ, VALIDATION_SHARE)
         self._state_at = -math.inf
-        self._val_hidden = None          # (X_val, T_val) the trainer does not see while running live
+        self._val_hidden: tuple | None = None   # (X_val, T_val) the trainer does not see while running live
         self._live = False
         self._rate: float | None = None
         self._busy = 0.0                 # seconds spent training in run(), for the rate
