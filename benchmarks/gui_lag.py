@@ -1,7 +1,7 @@
 """Live training in the window against the bare engine, and how late the window's event loop runs.
 
 Run: QT_QPA_PLATFORM=offscreen python benchmarks/gui_lag.py [--seconds 2] [--rounds 3]
-     [--templates xor,deep_sigmoid,sine_prediction] [--tabs Loss,Gradients] [--million]
+     [--templates xor,deep_sigmoid,sine_prediction] [--tabs Loss,Gradients] [--million [--updates N]]
 
 For each template (the real ones the app opens) and each live-plot tab in front, in turn and
 ALTERNATELY in the same run, ``--rounds`` times:
@@ -193,8 +193,8 @@ def _row(r) -> str:
             f"{p50:>6.1f}ms {p99:>6.1f}ms {mx:>6.1f}ms {cpu:>9.0%} {tcpu:>11.0%} {eff:>8.0%}")
 
 
-def million() -> str:
-    """RSS of a training process before and after 1,000,000 updates (Linux)."""
+def million(updates: int = 1_000_000) -> str:
+    """RSS of a training process before and after ``updates`` live updates (Linux)."""
     import resource
 
     from backprop_viz.session.history import History
@@ -205,11 +205,11 @@ def million() -> str:
     history = History(len(s.net.spec.layers))
     start_rss = _rss_mb()
     t0 = time.perf_counter()
-    for snap in s.run(Control(), max_steps=1_000_000, max_rate=LIVE_RATE_HZ):
+    for snap in s.run(Control(), max_steps=updates, max_rate=LIVE_RATE_HZ):
         history.add_rows(snap.rows, snap.nonfinite)
     elapsed = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return (f"1,000,000 updates (xor) in {elapsed:.0f} s; RSS {start_rss:.0f} MB before, {_rss_mb():.0f} MB after "
+    return (f"{updates:,} updates (xor) in {elapsed:.0f} s; RSS {start_rss:.0f} MB before, {_rss_mb():.0f} MB after "
             f"(peak {peak:.0f} MB); the window's history {history.nbytes / 1024:.0f} KiB")
 
 
@@ -227,7 +227,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="alternations per template and tab (medians)")
     ap.add_argument("--templates", default=",".join(TEMPLATES))
     ap.add_argument("--tabs", default="", help="comma-separated tab names (default: every tab)")
-    ap.add_argument("--million", action="store_true")
+    ap.add_argument("--million", action="store_true", help="memory over 1,000,000 live updates")
+    ap.add_argument("--updates", type=int, default=1_000_000, help="with --million: how many updates")
     args = ap.parse_args()
     templates = [t for t in args.templates.split(",") if t]
     tabs = [t for t in args.tabs.split(",") if t]
@@ -238,7 +239,7 @@ def main():
         print(f"pause while training at full speed: median {statistics.median(pauses):.0f} ms, "
               f"worst {max(pauses):.0f} ms of {len(pauses)} (stop answered, weights back in the document)")
     if args.million:
-        print(million())
+        print(million(args.updates))
 
 
 if __name__ == "__main__":

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu
 
 from ..engine import SpecError
 from ..session.project import Project
 from . import dialogs
+
+if TYPE_CHECKING:
+    from .lesson_panel import LessonPanel
 
 LESSON_FILTER = "Lesson (*.json)"
 

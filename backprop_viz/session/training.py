@@ -27,8 +27,8 @@ OPTIMIZER_STATE_RATE_HZ = 4.0
 # While training runs live, the extras each take at most a share of the time and come at most
 # so many times a second: validation (on small data an epoch ends every few updates), the
 # decision boundary and the gradient histograms.
-VALIDATION_RATE_HZ, VALIDATION_SHARE = 10.0, 0.05
-BOUNDARY_RATE_HZ, BOUNDARY_SHARE = 5.0, 0.04
+VALIDATION_RATE_HZ, VALIDATION_SHARE = 10.0, 0.03
+BOUNDARY_RATE_HZ, BOUNDARY_SHARE = 5.0, 0.03
 DISTRIBUTION_RATE_HZ, DISTRIBUTION_SHARE = 5.0, 0.02
 # What a snapshot computes only while the window shows it (see Control.visible).
 BOUNDARY, DISTRIBUTIONS = "boundary", "distributions"
