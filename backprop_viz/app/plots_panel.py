@@ -22,8 +22,8 @@ from . import theme
 from .alert_band import AlertBand
 
 FRAME_MS = 33                  # the tab in front is redrawn at most ~30 times a second
-SLOW_MS = 200                  # the heavy tabs and the lesson words at most 5 times a second
-SLOW_TABS = ("Gradients", "Through time", "Distributions", "Layers")
+SLOW_MS = 200                  # the heavy tabs and the lesson at most 5 times a second
+SLOW_TABS = ("Gradients", "Through time", "Distributions", "Layers", "Lesson")
 FAST_TABS = ("Loss", "Accuracy", "Lesson")
 
 
