@@ -74,8 +74,11 @@ class AlertBand(QFrame):
         self.state = state
         styles = STYLES_DARK if theme.is_dark() else STYLES
         bg, fg = styles.get(state, styles["not measured"])
-        self.setStyleSheet(f"#alertBand {{ background: {bg}; border-radius: 4px; }}"
-                           f"#alertBand QLabel {{ color: {fg}; }}")
+        sheet = (f"#alertBand {{ background: {bg}; border-radius: 4px; }}"
+                 f"#alertBand QLabel {{ color: {fg}; }}")
+        if sheet != self.styleSheet():
+            # Restyling is costly (the whole band is polished again): only when the state changes.
+            self.setStyleSheet(sheet)
         self.title.setText(f"<b>{TITLES.get(state, state)}</b>")
         if health is None:
             self.evidence.setText("Train or step to measure the gradients of every layer.")

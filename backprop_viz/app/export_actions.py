@@ -8,14 +8,9 @@ import os
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMenu, QProgressDialog
 
-from ..engine.derivation import csv_rows, latex, markdown
-from ..session.exports import heatmap_csv, history_csv, run_json
-from ..session.torch_script import SCRIPT, write_torch_export
 from . import dialogs
 from .background import Cancelled, run_busy
-from .exporters import PAINT_IN_PARTS_ABOVE, ExportCancelled, export_plot, export_scene, export_step_sequence, export_text
 from .mp4_writer import mp4_available
-from .walk_animation import export_walk_gif, export_walk_mp4
 
 FILTERS = {
     "plot": "PNG image (*.png);;SVG drawing (*.svg);;CSV data (*.csv)",
@@ -100,6 +95,7 @@ class ExportActions:
     def _scene(self, scene, path: str) -> bool:
         """A drawing must be painted on the GUI thread: a big one is painted in parts under a
         progress dialog (modal at once, so nothing changes the scene meanwhile; Cancel works)."""
+        from .exporters import PAINT_IN_PARTS_ABOVE, ExportCancelled, export_scene
         if len(scene.items()) <= PAINT_IN_PARTS_ABOVE:
             return self._run(path, lambda p: export_scene(scene, p))
         self.w.stepper_panel.play_timer.stop()
@@ -154,6 +150,8 @@ class ExportActions:
         return self._scene(self.w.stepper_panel.graph.scene(), path)
 
     def plot(self, name, path=None, size=None) -> bool:
+        from ..session.exports import heatmap_csv
+        from .exporters import export_plot, export_text
         asked = path is None
         path = path or self._path(f"Export {name.replace('_', ' ')}", "plot", f"{name}.png")
         if not path:
@@ -171,6 +169,8 @@ class ExportActions:
         return self._run(path, lambda p: export_plot(plots_of(self.w)[name], p))
 
     def derivation(self, path=None) -> bool:
+        from ..engine.derivation import csv_rows, latex, markdown
+        from .exporters import export_text
         panel = self.w.stepper_panel
         # Never a walk of a network that is no longer there: re-traced first if out of date.
         st = panel.current_stepper()
@@ -191,6 +191,8 @@ class ExportActions:
                           lambda: export_text(path, make(st.trace, digits, about=about)))
 
     def history(self, path=None) -> bool:
+        from ..session.exports import history_csv, run_json
+        from .exporters import export_text
         path = path or self._path("Export training history", "history", "history.csv")
         if not path:
             return False
@@ -205,6 +207,7 @@ class ExportActions:
 
     def torch(self, path=None) -> bool:
         """train.py and its data and weights, in the folder the chosen file is in."""
+        from ..session.torch_script import SCRIPT, write_torch_export
         path = path or self._path("Export PyTorch training script (its data is written beside it)", "torch",
                                   SCRIPT)
         if not path:
@@ -215,6 +218,7 @@ class ExportActions:
                           lambda: write_torch_export(project, folder))
 
     def step_sequence(self, folder=None) -> bool:
+        from .exporters import export_step_sequence
         if folder is None:
             path = self._path("Export step-through (choose the first file's name)", "scene", "step_000.png")
             if not path:
@@ -280,6 +284,7 @@ class ExportActions:
         return True
 
     def _walk_animation(self, path, kind: str) -> bool:
+        from .walk_animation import export_walk_gif, export_walk_mp4
         panel = self.w.stepper_panel
         if panel.current_stepper() is None:
             dialogs.error(self.w, "Nothing to export", "The walk could not be made for the current "

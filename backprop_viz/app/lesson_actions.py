@@ -6,18 +6,22 @@ checks. Closing the lesson window puts every control back."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu
 
 from ..engine import SpecError
 from ..session.lesson_picks import canvas_pick, graph_pick
 from ..session.layout_geometry import BUILD, TRAIN, WALK
-from ..session.lessons import Lesson, hidden_units, latest_metrics, lesson_stepper, lessons_dir, place_walk
 from ..session.project import Project
 from . import dialogs
 from .lesson_controls import LessonControls
-from .lesson_editor import LessonEditor
-from .lesson_panel import LessonPanel
+
+# The lesson code loads when a lesson is first opened, not with the window.
+if TYPE_CHECKING:
+    from .lesson_editor import LessonEditor
+    from .lesson_panel import LessonPanel
 
 LESSON_FILTER = "Lesson (*.json)"
 
@@ -30,6 +34,7 @@ class LessonActions:
         self.editor: LessonEditor | None = None
 
     def build_menu(self, parent_menu: QMenu) -> QMenu:
+        from ..session.lessons import lessons_dir
         m = parent_menu.addMenu("Open &lesson")
         for f in sorted(lessons_dir().glob("*.json")):
             m.addAction(f.stem.replace("_", " ").capitalize(), lambda _=False, p=str(f): self.open_path(p))
@@ -42,6 +47,7 @@ class LessonActions:
         return m
 
     def save_as_lesson(self) -> LessonEditor:
+        from .lesson_editor import LessonEditor
         """The editor for a lesson starting from the project as it is now (a window of its own).
         Opened again, it keeps the steps written so far and takes the project as it is then."""
         if self.editor is not None:
@@ -62,6 +68,8 @@ class LessonActions:
         return self.open_path(path) if path else False
 
     def open_path(self, path: str) -> bool:
+        from ..session.lessons import Lesson
+        from .lesson_panel import LessonPanel
         try:
             lesson = Lesson.load(path)
         except SpecError as exc:
@@ -132,6 +140,7 @@ class LessonActions:
         return next((s["controls"] for s in reversed(self.panel.lesson.steps[:i + 1]) if "controls" in s), {})
 
     def _metrics(self, _snap=None) -> None:
+        from ..session.lessons import hidden_units, latest_metrics
         if self.panel is not None and self.w.training.history is not None:
             self.panel.show_metrics(latest_metrics(self.w.training.history),
                                     hidden_units(self.w.doc.project.network_spec))
@@ -161,6 +170,7 @@ class LessonActions:
             self._show_walk(i, setup["walk"])
 
     def _show_walk(self, i: int, where) -> None:
+        from ..session.lessons import lesson_stepper, place_walk
         sp = self.w.stepper_panel
         if sp.frozen:
             return

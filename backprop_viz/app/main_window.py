@@ -161,6 +161,7 @@ class MainWindow(QMainWindow):
         t.snapshot.connect(self._snapshot)
         t.stateChanged.connect(self._training_state)
         t.failed.connect(self._training_failed)
+        t.visible_views = self._visible_views
         self.training_panel.walkRequested.connect(self.walk_next_update)
         self.plots.alert.openStepRequested.connect(self.open_diverged_step)
         self._last_canvas_update = 0.0
@@ -192,6 +193,17 @@ class MainWindow(QMainWindow):
             self._last_canvas_update = now
         self.show_progress(snap.epoch, snap.step, snap.loss, snap.health.state)
         self.status_health.setToolTip("\n".join(snap.health.evidence))
+
+    def _visible_views(self) -> frozenset:
+        """The costly views on screen now: the training process computes only these."""
+        from ..session.training import BOUNDARY, DISTRIBUTIONS
+        views = set()
+        if self.data_panel.isVisible():
+            views.add(BOUNDARY)
+        if self.plots.isVisible() and self.plots.tabs.tabText(self.plots.tabs.currentIndex()) in (
+                "Distributions", "Lesson"):
+            views.add(DISTRIBUTIONS)
+        return frozenset(views)
 
     def _training_state(self, state: str) -> None:
         running = state == RUNNING

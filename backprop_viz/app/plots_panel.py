@@ -1,10 +1,14 @@
 """Live plots: loss, gradient norms per layer, their distribution, and per-layer health.
 
-Curves update with every snapshot (at most ~60 a second); the heavier views
-(heatmap, histograms, derivative curve, table) at most 5 times a second.
+Only the tab in front is redrawn, at most ~30 times a second for curves and 5
+times a second for the heavier views (heatmap, histograms, derivative curve,
+table); a tab brought to the front is brought up to date at once.
 """
 
 from __future__ import annotations
+
+import time
+from collections import Counter
 
 import numpy as np
 import pyqtgraph as pg
@@ -17,7 +21,10 @@ from ..engine.activations import Activation
 from . import theme
 from .alert_band import AlertBand
 
-SLOW_MS = 200
+FRAME_MS = 33                  # the tab in front is redrawn at most ~30 times a second
+SLOW_MS = 200                  # the heavy tabs and the lesson at most 5 times a second
+SLOW_TABS = ("Gradients", "Through time", "Distributions", "Layers", "Lesson")
+FAST_TABS = ("Loss", "Accuracy", "Lesson")
 
 
 class SparseLogAxis(pg.AxisItem):
@@ -34,7 +41,7 @@ class SparseLogAxis(pg.AxisItem):
         return out
 
 
-def layer_pen(i: int, n: int, width: float = 1.5):
+def layer_pen(i: int, n: int, width: float = 1):
     cmap = pg.colormap.get("viridis")
     t = 0.0 if n <= 1 else 0.85 * i / (n - 1)
     return pg.mkPen(cmap.map(t, mode="qcolor"), width=width)
@@ -68,10 +75,21 @@ class PlotsPanel(QWidget):
         for p in (self.loss_plot, self.acc_plot, self.norm_plot, self.heat_plot, self.hist_plot, self.deriv_plot,
                   self.time_plot, self.lesson_plot):
             self._plain_axes(p)
-        self.slow = QTimer(self)
-        self.slow.setInterval(SLOW_MS)
-        self.slow.timeout.connect(self._slow_update)
-        self.slow.start()
+        self.hists = self.preacts = None
+        self.redraws = Counter()       # per tab name: how often it was drawn (hidden tabs never are)
+        self._drawers = {"Loss": self._draw_loss, "Accuracy": self._draw_accuracy,
+                         "Gradients": self._draw_gradients, "Through time": self._draw_through_time,
+                         "Distributions": self._draw_distributions, "Layers": self._draw_table,
+                         "Lesson": self._draw_lesson_curves}
+        self._stale: set[int] = set()
+        self._drawn_at: dict[int, float] = {}
+        self._lesson_stale = False
+        self._lesson_at = -1e9
+        # One frame clock for all tabs, running only while something is stale.
+        self.frame = QTimer(self)
+        self.frame.setInterval(FRAME_MS)
+        self.frame.timeout.connect(self._frame)
+        self.tabs.currentChanged.connect(self._tab_changed)
 
     # -- tabs -----------------------------------------------------------------------------
     def _build_loss_tab(self):
@@ -93,8 +111,8 @@ class PlotsPanel(QWidget):
         self.loss_plot.setLabel("bottom", "update")
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.addLegend(offset=(-10, 10))
-        self.loss_curve = self._curve(self.loss_plot, pg.mkPen(theme.POSITIVE, width=1.5), "training")
-        self.val_curve = self._curve(self.loss_plot, pg.mkPen(theme.NEGATIVE, width=1.5), "validation")
+        self.loss_curve = self._curve(self.loss_plot, pg.mkPen(theme.POSITIVE, width=1), "training")
+        self.val_curve = self._curve(self.loss_plot, pg.mkPen(theme.NEGATIVE, width=1), "validation")
         self.markers = []
         v.addWidget(self.loss_plot, 1)
         self.tabs.addTab(w, "Loss")
@@ -104,9 +122,11 @@ class PlotsPanel(QWidget):
         self.acc_plot.setLabel("bottom", "update")
         self.acc_plot.setYRange(0, 1)
         self.acc_plot.addLegend(offset=(-10, -10))
-        self.acc_curve = self._curve(self.acc_plot, pg.mkPen(theme.POSITIVE, width=1.5), "training")
-        self.val_acc_curve = self._curve(self.acc_plot, pg.mkPen(theme.NEGATIVE, width=1.5), "validation")
-        self.acc_note = QLabel("Accuracy is measured at the end of every epoch for classification losses.")
+        self.acc_curve = self._curve(self.acc_plot, pg.mkPen(theme.POSITIVE, width=1), "training")
+        self.val_acc_curve = self._curve(self.acc_plot, pg.mkPen(theme.NEGATIVE, width=1), "validation")
+        self.acc_note = QLabel("Accuracy (classification losses) is measured at epoch ends: every one when "
+                               "stepping, a few times a second while training runs.")
+        self.acc_note.setWordWrap(True)
         av.addWidget(self.acc_note)
         av.addWidget(self.acc_plot, 1)
         self.tabs.addTab(acc, "Accuracy")
@@ -203,11 +223,11 @@ class PlotsPanel(QWidget):
         self.lesson_plot.setLabel("bottom", "update")
         self.lesson_plot.setLabel("left", "first ÷ last")
         self.lesson_plot.addLegend(offset=(-10, 10))
-        self.ratio_curve = self._curve(self.lesson_plot, pg.mkPen(theme.POSITIVE, width=2), "this run")
+        self.ratio_curve = self._curve(self.lesson_plot, pg.mkPen(theme.POSITIVE, width=1), "this run")
         self.before_curve = self._curve(self.lesson_plot, pg.mkPen("#888888", width=1.5,
                                                                    style=pg.QtCore.Qt.PenStyle.DashLine),
                                         "before the change")
-        self.time_ratio_curve = self._curve(self.lesson_plot, pg.mkPen(theme.NEGATIVE, width=1.5),
+        self.time_ratio_curve = self._curve(self.lesson_plot, pg.mkPen(theme.NEGATIVE, width=1),
                                             "through time: ‖∂E/∂h₁‖ ÷ ‖∂E/∂h_T‖")
         self.bound_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#888888", width=1,
                                                                 style=pg.QtCore.Qt.PenStyle.DotLine),
@@ -276,8 +296,8 @@ class PlotsPanel(QWidget):
             self.alert.show_lesson("")
             return
         parts = [lesson.mechanism(acts)]
-        if self.snap is not None and self.snap.preacts:
-            measured = lesson.measured_text(acts, lesson.mean_derivatives(acts, self.snap.preacts))
+        if self.preacts:
+            measured = lesson.measured_text(acts, lesson.mean_derivatives(acts, self.preacts))
             if measured:
                 parts.append(measured)
         after = self.ratio_x > self.fix_step
@@ -347,6 +367,7 @@ class PlotsPanel(QWidget):
         self.deriv_layer.addItems([f"{i + 1} ({a.name})" for i, a in enumerate(activations)])
         self.deriv_layer.blockSignals(False)
         self.snap = None
+        self.hists = self.preacts = None
         self.refresh_curves()
         self._clear_slow()
         self.update_lesson()
@@ -365,14 +386,78 @@ class PlotsPanel(QWidget):
 
     def show_snapshot(self, snap) -> None:
         self.snap = snap
+        # Histograms and pre-activations come only while a view shows them: keep the last ones.
+        if snap.histograms is not None:
+            self.hists = snap.histograms
+        if snap.preacts is not None:
+            self.preacts = snap.preacts
         first = next((g for g in snap.time_grads if g), None)
         if first and first[-1] > 0 and np.isfinite(first[0]):
             self.time_x.append(snap.step)
             self.time_ratio.append(first[0] / first[-1])
             self._time_steps = len(first)
         self._dirty = True
-        self.refresh_curves()
         self.alert.show_health(snap.health)
+        self._changed()
+        if snap.steps_per_second is None:
+            # A single step or epoch (no live rate): the tab in front shows it at once, as the
+            # click's answer, even behind another dock (one draw, not a stream of them).
+            self._draw_tab(self.tabs.currentIndex(), time.perf_counter())
+            self._lesson_stale = False
+            self.update_lesson()
+
+    def _changed(self) -> None:
+        """New data: every tab is stale; the one in front is redrawn at the next frame."""
+        self._stale = set(range(self.tabs.count()))
+        self._lesson_stale = True
+        if not self.frame.isActive():
+            self.frame.start()
+
+    def _frame(self) -> None:
+        """At most FRAME_MS apart: redraw the tab in front if stale (heavy tabs less often)."""
+        now = time.perf_counter()
+        i = self.tabs.currentIndex()
+        if not self.isVisible():
+            # A panel behind another dock draws nothing; it catches up when shown (showEvent).
+            self.frame.stop()
+            return
+        if i in self._stale and now - self._drawn_at.get(i, -1e9) >= self._period(i):
+            self._draw_tab(i, now)
+        if self._lesson_stale and now - self._lesson_at >= SLOW_MS / 1000:
+            # The alert band under the tabs shows the lesson's short words whatever tab is in front.
+            self._lesson_stale = False
+            self._lesson_at = now
+            self.update_lesson()
+        if (self.tabs.currentIndex() not in self._stale) and not self._lesson_stale:
+            self.frame.stop()
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self._stale or self._lesson_stale:
+            self.frame.start()
+
+    def _period(self, i: int) -> float:
+        return SLOW_MS / 1000 if self.tabs.tabText(i) in SLOW_TABS else FRAME_MS / 1000
+
+    def _tab_changed(self, i: int) -> None:
+        if i in self._stale and self.isVisible():
+            self._draw_tab(i, time.perf_counter())
+
+    def _draw_tab(self, i: int, now: float) -> None:
+        self._stale.discard(i)
+        self._drawn_at[i] = now
+        name = self.tabs.tabText(i)
+        self.redraws[name] += 1
+        self._drawers[name]()
+
+    def draw_all(self) -> None:
+        """Every tab brought up to date now (before an export, which may show any of them)."""
+        for i in range(self.tabs.count()):
+            self._draw_tab(i, time.perf_counter())
+        self._lesson_stale = False
+        self.update_lesson()
+
+    _slow_update = draw_all
 
     def _x_axis_changed(self) -> None:
         label = "epoch" if self.x_axis.currentIndex() == 1 else "update"
@@ -388,6 +473,15 @@ class PlotsPanel(QWidget):
         return steps / self.updates_per_epoch if self.x_axis.currentIndex() == 1 else steps
 
     def refresh_curves(self) -> None:
+        """All curves now (a new run, a changed axis); while training, _frame draws only the tab in front."""
+        self._stale = set(range(self.tabs.count()))
+        for name in FAST_TABS:
+            self._draw_tab(self._tab_index(name), time.perf_counter())
+
+    def _tab_index(self, name: str) -> int:
+        return next(i for i in range(self.tabs.count()) if self.tabs.tabText(i) == name)
+
+    def _draw_loss(self) -> None:
         h = self.history
         if h is None:
             return
@@ -395,17 +489,6 @@ class PlotsPanel(QWidget):
         self.loss_curve.setData(self._x(x), _finite_or_nan(loss))
         vx, vl = h.val_loss()
         self.val_curve.setData(self._x(vx), vl)
-        ax, acc, vacc = h.accuracy()
-        self.acc_curve.setData(self._x(ax), acc)
-        self.val_acc_curve.setData(self._x(ax), vacc)
-        gx, g = h.grad_norms()
-        for i, c in enumerate(self.norm_curves):
-            c.setData(gx, _positive_or_nan(g[:, i]))
-        self.ratio_x, self.ratio = gx, lesson.first_last_ratio(g)
-        after = gx > self.fix_step
-        self.ratio_curve.setData(gx[after], self.ratio[after])
-        if self.time_x:
-            self.time_ratio_curve.setData(np.array(self.time_x), _positive_or_nan(np.array(self.time_ratio)))
         marked = {m.step for m in self.markers}
         for step, node in h.divergences:
             if step not in marked:
@@ -415,12 +498,37 @@ class PlotsPanel(QWidget):
                 self.loss_plot.addItem(line)
                 self.markers.append(line)
 
-    def _slow_update(self) -> None:
-        if not self._dirty or self.snap is None or self.history is None:
+    def _draw_accuracy(self) -> None:
+        if self.history is None:
             return
-        self._dirty = False
-        snap = self.snap
+        ax, acc, vacc = self.history.accuracy()
+        self.acc_curve.setData(self._x(ax), acc)
+        self.val_acc_curve.setData(self._x(ax), vacc)
+
+    def _update_ratio(self) -> None:
+        if self.history is None:
+            return
         gx, g = self.history.grad_norms()
+        self.ratio_x, self.ratio = gx, lesson.first_last_ratio(g)
+
+    def _draw_lesson_curves(self) -> None:
+        if self.history is None:
+            return
+        self._update_ratio()
+        after = self.ratio_x > self.fix_step
+        self.ratio_curve.setData(self.ratio_x[after], self.ratio[after])
+        if self.time_x:
+            self.time_ratio_curve.setData(np.array(self.time_x), _positive_or_nan(np.array(self.time_ratio)))
+        self.update_lesson()
+
+    def _draw_gradients(self) -> None:
+        if self.history is None:
+            return
+        gx, g = self.history.grad_norms()
+        for i, c in enumerate(self.norm_curves):
+            c.setData(gx, _positive_or_nan(g[:, i]))
+        if self.snap is None:
+            return
         if len(gx) > 1:
             with np.errstate(divide="ignore", invalid="ignore"):
                 img = np.log10(np.where(g > 0, g, np.nan))
@@ -430,12 +538,19 @@ class PlotsPanel(QWidget):
             self.heat.setRect(QRectF(gx[0], 0.5, max(gx[-1] - gx[0], 1), self.n_layers))
             lo, hi = float(img.min()), float(img.max())
             self.heat_bar.setLevels((lo, hi if hi > lo else lo + 1))
-        for c, (edges, counts) in zip(self.hist_curves, snap.histograms):
+
+    def _draw_through_time(self) -> None:
+        if self.snap is not None:
+            self._draw_time(self.snap.time_grads)
+
+    def _draw_distributions(self) -> None:
+        for c, (edges, counts) in zip(self.hist_curves, self.hists or ()):
             c.setData(edges, counts)
-        self._draw_time(snap.time_grads)
         self._draw_derivative()
-        self._fill_table(snap.health)
-        self.update_lesson()
+
+    def _draw_table(self) -> None:
+        if self.snap is not None:
+            self._fill_table(self.snap.health)
 
     def _draw_time(self, time_grads) -> None:
         """Gradient through time: fading toward t = 1 is vanishing, growth is exploding."""
@@ -457,7 +572,7 @@ class PlotsPanel(QWidget):
             self.deriv_curve.setData([], [])
             return
         act = acts[i]
-        zs = self.snap.preacts[i] if self.snap is not None and i < len(self.snap.preacts) else np.array([])
+        zs = self.preacts[i] if self.preacts is not None and i < len(self.preacts) else np.array([])
         zs = zs[np.isfinite(zs)]
         span = max(6.0, float(np.abs(zs).max()) * 1.1 if zs.size else 6.0)
         grid = np.linspace(-span, span, 400)

@@ -11,7 +11,6 @@ messages answered within a few milliseconds.
 from __future__ import annotations
 
 import copy
-import multiprocessing
 import time
 from dataclasses import dataclass
 
@@ -22,11 +21,8 @@ from ..engine import Network, SpecError
 from ..session import edits
 from ..session.history import History
 from ..session.training import live_changes
-from ..engine.update_plan import UpdatePlan
 from ..session import messages as m
 from ..session.training import Snapshot
-from ..session.training_process import child_main
-from ..session.walk import local_plan
 from .document import Document
 
 IDLE, RUNNING, PAUSED, DIVERGED, STOPPED = "idle", "running", "paused", "diverged", "stopped"
@@ -90,6 +86,10 @@ class TrainingController(QObject):
         self._seen = []
         self._stretch: RunState | None = None    # the run before the current stretch of training
         self.history = None
+        # Which costly views the window shows now (a callable giving names from session.training);
+        # the process computes those only. Asked at every snapshot: a tab change reaches it in one.
+        self.visible_views = None
+        self._sent_view = None
         self._new_history()
         doc.projectChanged.connect(self._project_changed)
 
@@ -112,12 +112,16 @@ class TrainingController(QObject):
     def _ensure_process(self) -> None:
         if self.proc is not None and self.proc.is_alive():
             return
+        import multiprocessing   # the first Train, not the first window, pays for these imports
+
+        from ..session.training_process import child_main
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=child_main, args=(child,), name="backprop-viz training", daemon=True)
         proc.start()
         child.close()
         self.proc, self.conn = proc, parent
+        self._sent_view = None
         self.notifier = QSocketNotifier(parent.fileno(), QSocketNotifier.Type.Read, self)
         self.notifier.activated.connect(self._readable)
         self.loaded_project = None
@@ -131,6 +135,14 @@ class TrainingController(QObject):
             # Killed or crashed: keep what it sent, say so, and go on without it.
             self._process_died()
             raise SpecError("training", "the training process ended unexpectedly") from None
+
+    def _send_view(self) -> None:
+        if self.visible_views is None:
+            return
+        views = frozenset(self.visible_views())
+        if views != self._sent_view:
+            self._send(m.View(views))
+            self._sent_view = views
 
     def _ensure_loaded(self) -> None:
         self._ensure_process()
@@ -176,8 +188,7 @@ class TrainingController(QObject):
     def _dispatch(self, msg, collect: bool = False) -> None:
         if isinstance(msg, Snapshot):
             snap = msg
-            for rec in snap.records:
-                self.history.add(rec)
+            self.history.add_rows(snap.rows, snap.nonfinite)
             self.last_snapshot = snap
             self.steps, self.epoch = snap.step, snap.epoch
             try:
@@ -185,6 +196,7 @@ class TrainingController(QObject):
             finally:
                 if self.state == RUNNING and self.conn is not None:
                     try:
+                        self._send_view()
                         self._send(m.Ack())
                     except SpecError:
                         pass     # reported by _process_died
@@ -261,6 +273,7 @@ class TrainingController(QObject):
         try:
             self._ensure_loaded()
             self._begin_stretch()
+            self._send_view()
             self._send(m.Train())
         except SpecError as exc:
             self.failed.emit(str(exc))
@@ -316,6 +329,8 @@ class TrainingController(QObject):
         """The run's next update as an UpdatePlan (or, with X and T, the update the
         optimizer would make from those samples): from the training process when it
         holds this project's run, else from the same run loaded afresh."""
+        from ..engine.update_plan import UpdatePlan
+        from ..session.walk import local_plan
         self.pause()
         alive = self.proc is not None and self.proc.is_alive() and self.conn is not None
         if alive and (self.loaded_project is self.doc.project or self._adopting):

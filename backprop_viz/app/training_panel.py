@@ -316,5 +316,7 @@ class TrainingPanel(QWidget):
             self.batch_size.setEnabled(self.batch_mode.currentIndex() == 1)
 
     def _snapshot(self, snap) -> None:
+        # Measured over training time only; single steps carry no rate and leave the last run's.
         if snap.steps_per_second:
             self.rate.setText(f"{snap.steps_per_second:,.0f} updates/s")
+            self.rate.setToolTip("Updates per second while training ran (paused and idle time not counted)")

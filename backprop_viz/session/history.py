@@ -47,6 +47,46 @@ class Series:
         return self.x.nbytes + self.y.nbytes
 
 
+# The columns of a packed record row (then grad norms, weight norms and update ratios per layer):
+# a snapshot carries its records as one float array, not a list of dicts.
+ROW_HEAD = ("step", "epoch", "loss", "val_loss", "lr", "accuracy", "val_accuracy", "epoch_end", "nonfinite")
+_H = len(ROW_HEAD)
+
+
+def pack(records, layers: int) -> np.ndarray:
+    """Records as rows of floats (NaN where a value is absent)."""
+    rows = np.full((len(records), _H + 3 * layers), np.nan)
+    for i, rec in enumerate(records):
+        row = rows[i]
+        for j, key in enumerate(ROW_HEAD[:-2]):
+            v = rec.get(key)
+            if v is not None:
+                row[j] = v
+        row[_H - 2] = 1.0 if rec.get("epoch_end") else 0.0
+        row[_H - 1] = 1.0 if rec.get("nonfinite") else 0.0
+        for k, key in enumerate(("grad_norms", "weight_norms", "update_ratios")):
+            v = rec.get(key)
+            if v is not None and len(v) == layers:
+                row[_H + k * layers:_H + (k + 1) * layers] = v
+    return rows
+
+
+def unpack(rows: np.ndarray, layers: int, nonfinite: dict | None = None) -> list[dict]:
+    """Packed rows back as record dicts (the non-finite report goes on the flagged row)."""
+    out = []
+    for row in rows:
+        rec: dict = {}
+        for j, key in enumerate(ROW_HEAD[:-2]):
+            v = float(row[j])
+            rec[key] = None if v != v else (int(v) if key in ("step", "epoch") else v)
+        rec["epoch_end"] = bool(row[_H - 2])
+        rec["nonfinite"] = nonfinite if row[_H - 1] else None
+        for k, key in enumerate(("grad_norms", "weight_norms", "update_ratios")):
+            rec[key] = row[_H + k * layers:_H + (k + 1) * layers].tolist()
+        out.append(rec)
+    return out
+
+
 class History:
     """Per-update loss, learning rate and per-layer norms; per-epoch validation."""
 
@@ -66,10 +106,28 @@ class History:
         self.updates.append(rec["step"], row, keep=bad)
         if bad:
             self.divergences.append((rec["step"], rec["nonfinite"]["node"]))
-        if rec.get("epoch_end"):
+        if rec.get("epoch_end") and any(rec.get(k) is not None for k in ("val_loss", "accuracy", "val_accuracy")):
+            # Live training measures validation on a time budget: epochs without it add no row.
             nan = float("nan")
             self.epochs.append(rec["step"], [rec["epoch"], _f(rec.get("val_loss"), nan),
                                              _f(rec.get("accuracy"), nan), _f(rec.get("val_accuracy"), nan)])
+
+    def add_rows(self, rows: np.ndarray, nonfinite: dict | None = None) -> None:
+        """Packed records (see :func:`pack`), as :meth:`add` would take them one by one."""
+        if rows.size == 0:
+            return
+        L = self.layers
+        values = np.empty((len(rows), 2 + 3 * L))
+        values[:, 0] = rows[:, 2]
+        values[:, 1] = rows[:, 4]
+        values[:, 2:] = rows[:, _H:_H + 3 * L]
+        for i, row in enumerate(rows):
+            bad = bool(row[_H - 1])
+            self.updates.append(row[0], values[i], keep=bad)
+            if bad:
+                self.divergences.append((int(row[0]), (nonfinite or {}).get("node", "?")))
+            if row[_H - 2] and np.isfinite(row[[3, 5, 6]]).any():
+                self.epochs.append(row[0], row[[1, 3, 5, 6]])
 
     def loss(self):
         x, y = self.updates.data()

@@ -38,6 +38,13 @@ class Ack:
 
 
 @dataclass(frozen=True)
+class View:
+    """What the window shows: snapshots compute the costly views (the decision boundary,
+    the gradient histograms) only for these (names in session.training: BOUNDARY, DISTRIBUTIONS)."""
+    visible: frozenset = frozenset()
+
+
+@dataclass(frozen=True)
 class Step:
     count: int = 1
 

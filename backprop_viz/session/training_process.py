@@ -15,7 +15,7 @@ import traceback
 from ..engine import SpecError
 from . import messages as m
 from .project import Project
-from .training import Control, TrainingSession
+from .training import EVERYTHING, LIVE_RATE_HZ, Control, TrainingSession
 
 
 class Server:
@@ -25,6 +25,7 @@ class Server:
         self.control: Control | None = None
         self.deferred: list = []
         self.quitting = False
+        self.visible = EVERYTHING
 
     def send(self, msg) -> None:
         self.conn.send(msg)
@@ -46,6 +47,8 @@ class Server:
             elif isinstance(msg, m.Quit):
                 self.control.request_stop()
                 self.quitting = True
+            elif isinstance(msg, m.View):
+                self.visible = self.control.visible = frozenset(msg.visible)
             elif isinstance(msg, m.Set):
                 try:
                     self.control.update(**msg.changes)
@@ -57,7 +60,8 @@ class Server:
     def train(self) -> None:
         assert self.session is not None
         self.control = Control(backpressure=True, hook=self.poll_while_running)
-        gen = self.session.run(self.control)
+        self.control.visible = self.visible
+        gen = self.session.run(self.control, max_rate=LIVE_RATE_HZ)
         try:
             while True:
                 try:
@@ -83,8 +87,11 @@ class Server:
                 self.send(self.state())
                 self.send(m.Ended("stopped"))
             return
+        if isinstance(msg, m.View):
+            self.visible = frozenset(msg.visible)
+            return
         if isinstance(msg, m.Load):
-            self.session = TrainingSession(Project.from_dict(msg.project))
+            self.session = TrainingSession(Project.from_dict(msg.project), keep_history=False)
             self.session.trainer.resume_at(msg.steps, msg.epoch)
             self.send(m.Loaded(len(self.session.net.spec.layers)))
             return

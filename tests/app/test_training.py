@@ -12,6 +12,7 @@ def start(qtbot, w):
 
 def test_train_pause_and_the_plots_receive_data(qtbot, make_window):
     w = make_window("xor")
+    w.set_workspace("train")          # the live plots on screen: only what is shown is drawn
     before = w.doc.project.network_spec["layers"][0]["weight"]
     start(qtbot, w)
     assert w.training.state == "running"
@@ -19,8 +20,13 @@ def test_train_pause_and_the_plots_receive_data(qtbot, make_window):
     qtbot.waitUntil(lambda: w.training.steps > 500, timeout=20000)
     qtbot.mouseClick(w.training_panel.train_btn, Qt.MouseButton.LeftButton)
     assert w.training.state == "paused"
+    # The tab in front catches up with the last update within a frame.
+    qtbot.waitUntil(lambda: w.plots.loss_curve.getData()[0] is not None
+                    and w.plots.loss_curve.getData()[0][-1] == w.training.steps, timeout=5000)
     x, y = w.plots.loss_curve.getData()
-    assert x is not None and len(x) > 10
+    assert len(x) > 10
+    # A tab behind others is drawn when it comes to the front.
+    w.plots.tabs.setCurrentIndex(w.plots._tab_index("Gradients"))
     gx, gy = w.plots.norm_curves[0].getData()
     assert len(gx) > 10
     assert w.doc.project.network_spec["layers"][0]["weight"] != before
@@ -32,6 +38,7 @@ def test_train_pause_and_the_plots_receive_data(qtbot, make_window):
     start(qtbot, w)
     qtbot.waitUntil(lambda: w.training.steps > steps + 100, timeout=20000)
     w.training.pause()
+    w.plots.tabs.setCurrentIndex(w.plots._tab_index("Loss"))
     x2, _ = w.plots.loss_curve.getData()
     assert x2[-1] > x[-1]
 
@@ -58,11 +65,13 @@ def test_large_init_shows_exploding(qtbot, make_window):
 
 def test_divergence_pauses_marks_and_opens_the_step(qtbot, make_window, answers):
     w = make_window("exploding")
+    w.set_workspace("train")
     w.training_panel.fields["lr"].setText("1")
     w.training_panel.fields["lr"].editingFinished.emit()
     assert w.doc.project.training["optimizer"]["lr"] == 1.0
     start(qtbot, w)
     qtbot.waitUntil(lambda: w.training.state == "diverged", timeout=20000)
+    qtbot.waitUntil(lambda: bool(w.plots.markers), timeout=5000)     # drawn at the next frame
     assert w.plots.alert.title.text() == "<b>Training diverged</b>"
     assert "went non-finite" in w.plots.alert.evidence.text()
     assert w.plots.markers and "diverged" in w.plots.markers[0].label.textItem.toPlainText()
@@ -142,6 +151,7 @@ def test_opening_another_file_stops_training(qtbot, make_window, answers, tmp_pa
 
 def test_loss_against_epochs(qtbot, make_window):
     w = make_window("xor")          # 160 training samples in batches of 32: 5 updates an epoch
+    w.set_workspace("train")
     w.act_step_epoch.trigger()
     w.act_step_epoch.trigger()
     x, _ = w.plots.loss_curve.getData()
