@@ -26,7 +26,6 @@ from ..session.compare_runs import (X_EPOCHS, X_SECONDS, X_UPDATES, Comparison, 
 from . import dialogs, theme
 from .compare_boundaries import CompareBoundaries
 from .compare_controller import DONE, RUNNING, CompareController
-from .exporters import export_plot
 from .icons import icon
 from .plots_panel import SparseLogAxis
 
@@ -492,6 +491,7 @@ class ComparePanel(QWidget):
                 x_label = "layer" if name == "grad_layers" else self._x()
                 write_text_atomic(path, overlay_csv(x_label, self.comparison.names, self.series(name)))
             else:
+                from .exporters import export_plot    # loads pyqtgraph's exporters when first used
                 self.redraw(all_plots=True)
                 export_plot(self.plots[name].getPlotItem(), path)
         except (OSError, ValueError) as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
-from ..session.lessons import lessons_dir
+from ..session.assets import lessons_dir
 from . import help_text
 
 WELCOME, GETTING_STARTED, SHORTCUTS, LEGEND, ABOUT = "welcome", "start", "shortcuts", "legend", "about"

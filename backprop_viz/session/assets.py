@@ -18,3 +18,8 @@ def assets_dir() -> Path:
 
 def examples_dir() -> Path:
     return assets_dir() / "examples"
+
+
+def lessons_dir() -> Path:
+    """The built-in lessons."""
+    return assets_dir() / "lessons"

@@ -528,8 +528,8 @@ def _apply_setup(p: Project, setup: dict) -> Project:
 
 
 def lessons_dir():
-    from .assets import assets_dir
-    return assets_dir() / "lessons"
+    from .assets import lessons_dir as built_in
+    return built_in()
 
 
 def builtin_lessons() -> dict[str, Lesson]:
