@@ -62,6 +62,21 @@ def compile_step(net, X, grad=None):
     return RecurrentTape(net, X, grad) if net.recurrent else DenseTape(net, X, grad)
 
 
+def activate_into(name: str, act, z: np.ndarray, out: np.ndarray) -> None:
+    """``out = act(z)`` without temporaries for the common activations; the others by their rule."""
+    if name == "tanh":
+        np.tanh(z, out=out)
+    elif name == "sigmoid":
+        # exp(-log(1+e^-z)), as activations.sigmoid computes it.
+        np.negative(z, out=out)
+        np.logaddexp(0, out, out=out)
+        np.negative(out, out=out)
+        np.exp(out, out=out)
+    elif name == "relu":
+        np.maximum(z, 0, out=out)
+    else:
+        out[...] = act.forward(z)
+
 class _Layer:
     """One dense layer's parameter views, gradient views and buffers on a tape."""
 
@@ -96,21 +111,8 @@ class _Tape:
     penalised: list
 
     def _activate(self, L) -> None:
-        n, z, a = L.name, L.z, L.a
-        if n == "identity":
-            return
-        if n == "tanh":
-            np.tanh(z, out=a)
-        elif n == "sigmoid":
-            # exp(-log(1+e^-z)), as activations.sigmoid computes it.
-            np.negative(z, out=a)
-            np.logaddexp(0, a, out=a)
-            np.negative(a, out=a)
-            np.exp(a, out=a)
-        elif n == "relu":
-            np.maximum(z, 0, out=a)
-        else:
-            a[...] = L.act.forward(z)
+        if L.name != "identity":
+            activate_into(L.name, L.act, L.z, L.a)
 
     def _act_backward(self, L, g) -> np.ndarray:
         """∂E/∂z from ∂E/∂a, the derivative read from the stored output where it can be."""
@@ -410,18 +412,6 @@ class RecurrentTape(_Tape):
         self.penalised = [(net.params[name], views[name]) for name in net.penalised_names]
         self.data_loss = 0.0
 
-    def _act_into(self, z, out):
-        n = self.act.name
-        if n == "tanh":
-            np.tanh(z, out=out)
-        elif n == "sigmoid":
-            np.negative(z, out=out)
-            np.logaddexp(0, out, out=out)
-            np.negative(out, out=out)
-            np.exp(out, out=out)
-        else:
-            np.maximum(z, 0, out=out)
-
     def run(self, X, T, rng) -> float:  # noqa: ARG002 - no dropout in recurrent networks
         steps, n, H = self.steps, self.n, self.units
         np.copyto(self.Xt, X.transpose(1, 0, 2))
@@ -434,7 +424,7 @@ class RecurrentTape(_Tape):
             np.add(P[t], tmp, out=Z[t])
             if b is not None:
                 np.add(Z[t], b, out=Z[t])
-            self._act_into(Z[t], Hs[t + 1])
+            activate_into(self.act.name, self.act, Z[t], Hs[t + 1])
         x = Hs[1:].reshape(steps * n, H) if self.sequence else Hs[steps]
         for L in self.dense:
             np.matmul(x, L.W, out=L.z)
