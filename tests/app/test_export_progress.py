@@ -6,7 +6,7 @@ import threading
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QProgressDialog
 
-from backprop_viz.app import export_actions, exporters
+from backprop_viz.app import exporters
 from backprop_viz.session.templates import open_template
 
 
@@ -28,7 +28,7 @@ def test_a_big_graph_is_drawn_in_parts_with_progress(qtbot, make_window, monkeyp
             seen.append((done, total, [d.labelText() for d in w.findChildren(QProgressDialog) if d.isVisible()]))
             return go_on
         return real(scene, path, progress=watched, **kw)
-    monkeypatch.setattr(export_actions, "export_scene", spy)
+    monkeypatch.setattr(exporters, "export_scene", spy)    # read where it lives: loaded when first used
     for ext in ("png", "svg"):
         seen.clear()
         assert w.exports.graph(str(tmp_path / f"graph.{ext}"))
@@ -55,7 +55,7 @@ def test_cancel_writes_nothing(qtbot, make_window, monkeypatch, tmp_path):
                     d.cancel()
             return progress(done, total)
         return real(scene, path, progress=press_cancel, **kw)
-    monkeypatch.setattr(export_actions, "export_scene", cancel_on_first_part)
+    monkeypatch.setattr(exporters, "export_scene", cancel_on_first_part)
     out = tmp_path / "out"
     out.mkdir()
     (out / "graph.png").write_bytes(b"old")
@@ -80,10 +80,13 @@ def test_a_png_too_big_to_read_is_refused_with_the_reason(qtbot, make_window, an
 def test_derivation_and_history_are_written_off_the_gui_thread(qtbot, make_window, monkeypatch, tmp_path):
     w = make_window("worked_example")
     threads = []
-    real_markdown, real_csv = export_actions.markdown, export_actions.history_csv
-    monkeypatch.setattr(export_actions, "markdown",
+    # The export code is loaded when first used, so the functions are replaced where they live.
+    from backprop_viz.engine import derivation
+    from backprop_viz.session import exports
+    real_markdown, real_csv = derivation.markdown, exports.history_csv
+    monkeypatch.setattr(derivation, "markdown",
                         lambda *a, **k: threads.append(threading.current_thread()) or real_markdown(*a, **k))
-    monkeypatch.setattr(export_actions, "history_csv",
+    monkeypatch.setattr(exports, "history_csv",
                         lambda *a, **k: threads.append(threading.current_thread()) or real_csv(*a, **k))
     assert w.exports.derivation(str(tmp_path / "d.md"))
     assert "0.009276093" in (tmp_path / "d.md").read_text()
