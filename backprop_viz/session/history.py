@@ -3,7 +3,8 @@
 Each series keeps at most ``capacity`` points. When full it keeps every
 other point and from then on records every ``stride``-th value, so memory
 stays fixed while the curve still spans the whole run. Points flagged as
-important (a divergence) are always kept.
+important (a divergence) are always kept, and so is the latest point: a curve
+always ends at the run's last update.
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ class Series:
         self.n = 0
         self.stride = 1
         self._skipped = 0
+        self._tail_x = 0.0
+        self._tail_y = np.empty(width)    # the latest value when it fell between kept points
 
     def append(self, x: float, values, keep: bool = False) -> None:
         if not keep and self.stride > 1:
             self._skipped += 1
             if self._skipped < self.stride:
+                self._tail_x = x
+                self._tail_y[...] = values
                 return
         self._skipped = 0
         if self.n == self.capacity:
@@ -37,6 +42,9 @@ class Series:
         self.n += 1
 
     def data(self):
+        if self._skipped:
+            return (np.append(self.x[:self.n], self._tail_x),
+                    np.concatenate([self.y[:self.n], self._tail_y[None, :]]))
         return self.x[:self.n], self.y[:self.n]
 
     def clear(self) -> None:
@@ -44,7 +52,7 @@ class Series:
 
     @property
     def nbytes(self) -> int:
-        return self.x.nbytes + self.y.nbytes
+        return self.x.nbytes + self.y.nbytes + self._tail_y.nbytes
 
 
 # The columns of a packed record row (then grad norms, weight norms and update ratios per layer):

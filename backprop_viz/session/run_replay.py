@@ -41,6 +41,7 @@ def replay(project: Project, updates: int, frames: int = 30, grid: int = GRID) -
             if rec.get("nonfinite"):
                 stopped = True
                 break
+        assert session.history is not None      # a session made here keeps its history
         steps, loss = session.history.loss()
         out.append(RunFrame(done, np.array(steps), np.array(loss), session.boundary(grid) if plane else None))
         if stopped:

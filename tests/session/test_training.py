@@ -147,3 +147,14 @@ def test_stalled_learning_is_named_vanishing():
     h = diagnose(s.net, rec, s.trainer.last_pass)
     assert max(rec["grad_norms"]) < 1e-5 and rec["loss"] > 0.5
     assert h.state == "vanishing" and "learning has stalled" in " ".join(h.evidence)
+
+
+def test_a_thinned_history_still_ends_at_the_latest_update():
+    from backprop_viz.session.history import Series
+    s = Series(1, capacity=8)
+    for step in range(1, 40):
+        s.append(step, [step * 10.0])
+        x, y = s.data()
+        assert x[-1] == step and y[-1, 0] == step * 10.0     # the curve ends where the run is
+        assert len(x) <= 9 and np.all(np.diff(x) > 0)
+    assert s.stride > 1
