@@ -9,6 +9,7 @@ time step (the walk's node names and order are part of what learners see).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from . import initializers, ops
 from .spec import LayerSpec
 
 
-class Layer:
+class Layer(ABC):
     kind = ""
 
     def __init__(self, index: int, spec: LayerSpec, fan_in: int):
@@ -29,34 +30,36 @@ class Layer:
     def name(self, what: str) -> str:
         return f"{self.prefix}.{what}"
 
+    @abstractmethod
     def create(self, seed: int, dtype) -> dict[str, np.ndarray]:
         """First values of the parameters, by name, in the file's order."""
-        raise NotImplementedError
 
     def running(self, dtype):  # noqa: ARG002 - only some kinds keep statistics
         """Statistics kept beside the parameters (batch norm), or None."""
         return None
 
     @property
+    @abstractmethod
     def weight_name(self) -> str:
         """The weight the per-layer norms and health are about."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def penalised(self) -> list[str]:
         """Parameters L1/L2 penalise (weights, not biases or norm parameters)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def to_dict(self, params: dict, running) -> dict:
-        raise NotImplementedError
+        """The layer as the network file writes it."""
 
+    @abstractmethod
     def predict(self, h: np.ndarray, params: dict, running) -> np.ndarray:
         """The layer's output in prediction mode."""
-        raise NotImplementedError
 
-    def graph(self, x, params: dict, *, training: bool, rng, running) -> tuple[dict, Any]:
+    def graph(self, x, params: dict, *, training: bool, rng, running) -> tuple[dict, Any]:  # noqa: ARG002
         """This layer's part of the computational graph for one batch."""
-        raise NotImplementedError
+        # A recurrent layer's graph is unrolled through time by the network, step by step.
+        raise TypeError(f"a {self.kind} layer has no graph of its own; the network unrolls it")
 
     def _bias(self, d: dict, params: dict) -> None:
         if self.spec.use_bias:
