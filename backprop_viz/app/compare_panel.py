@@ -181,13 +181,16 @@ class ComparePanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("compareTabs")
         self.plots: dict[str, pg.PlotWidget] = {}
+        base = theme.base_color()
         for name, tab, title, ylabel, log in PLOTS:
             p = pg.PlotWidget(title=title, axisItems={"left": SparseLogAxis("left")})
             p.setLabel("left", ylabel)
             p.setLabel("bottom", X_UPDATES)
             for side in ("left", "bottom"):
                 p.getAxis(side).enableAutoSIPrefix(False)
-            p.addLegend(offset=(-10, 10))
+            # An opaque box: five runs' names stay readable over their curves.
+            p.addLegend(offset=(-10, 10), brush=pg.mkBrush(base.red(), base.green(), base.blue(), 220),
+                        pen=pg.mkPen(150, 150, 150), labelTextColor=theme.text_color())
             p.setLogMode(False, log)
             if name == "accuracy":
                 p.setYRange(0, 1)

@@ -71,6 +71,13 @@ def main(out: str) -> None:
             w.training.step_epoch()
             wait(app, lambda: w.training.epoch >= target)
         save(w, app, os.path.join(out, f"train_{tag}.png"))
+        # Compare: the optimizers raced on XOR from the same initial weights.
+        w.replace_document(open_template("xor"), None)
+        from backprop_viz.session import compare
+        w.compare.compare([(key, [compare.parse_value(key, v) for v in values])
+                           for key, values in compare.PRESETS["optimizers"]])
+        w.compare_panel.controller.step(300)
+        save(w, app, os.path.join(out, f"compare_{tag}.png"))
         w.doc.undo_stack.setClean()
         w.close()
 
