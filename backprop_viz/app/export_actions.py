@@ -217,6 +217,18 @@ class ExportActions:
         return self._busy("Writing the PyTorch script and its data…", os.path.join(folder, SCRIPT),
                           lambda: write_torch_export(project, folder))
 
+    def _frames_progress(self, text: str, total: int):
+        """A progress dialog with Cancel for work done frame by frame on the GUI thread, and the
+        callback that moves it (False once cancelled)."""
+        dialog = QProgressDialog(text, "Cancel", 0, total, self.w)
+        dialog.setMinimumDuration(400)
+
+        def progress(done, _total):
+            dialog.setValue(done)
+            QApplication.processEvents()    # the window stays responsive between frames
+            return not dialog.wasCanceled()
+        return dialog, progress
+
     def step_sequence(self, folder=None) -> bool:
         from .exporters import export_step_sequence
         if folder is None:
@@ -228,13 +240,7 @@ class ExportActions:
         if panel.stepper is None:
             return False
         total = len(panel.stepper.steps) + 1
-        dialog = QProgressDialog("Writing the step-through…", "Cancel", 0, total, self.w)
-        dialog.setMinimumDuration(400)
-
-        def progress(done, total):
-            dialog.setValue(done)
-            QApplication.processEvents()    # the window stays responsive between frames
-            return not dialog.wasCanceled()
+        dialog, progress = self._frames_progress("Writing the step-through…", total)
         try:
             paths = export_step_sequence(panel, folder, progress=progress)
         except OSError as exc:
@@ -262,13 +268,7 @@ class ExportActions:
         if not path:
             return False
         path = self._ext(path, ("gif",), "gif")
-        dialog = QProgressDialog("Replaying the run and drawing its frames…", "Cancel", 0, RUN_FRAMES, self.w)
-        dialog.setMinimumDuration(400)
-
-        def progress(done, total):
-            dialog.setValue(done)
-            QApplication.processEvents()
-            return not dialog.wasCanceled()
+        dialog, progress = self._frames_progress("Replaying the run and drawing its frames…", RUN_FRAMES)
         try:
             titles = export_run_gif(self.w.doc.project, path, updates, RUN_FRAMES, progress=progress)
         except (OSError, ValueError) as exc:
@@ -296,13 +296,7 @@ class ExportActions:
             return False
         path = self._ext(path, (kind,), kind)
         total = len(panel.stepper.steps) + 1
-        dialog = QProgressDialog("Drawing the walk's frames…", "Cancel", 0, total, self.w)
-        dialog.setMinimumDuration(400)
-
-        def progress(done, total):
-            dialog.setValue(done)
-            QApplication.processEvents()    # the window stays responsive between frames
-            return not dialog.wasCanceled()
+        dialog, progress = self._frames_progress("Drawing the walk's frames…", total)
         digits = self.w.doc.project.view.get("digits", 9)
         try:
             export = export_walk_gif if kind == "gif" else export_walk_mp4

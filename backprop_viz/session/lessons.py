@@ -25,7 +25,6 @@ from typing import Any
 
 import copy
 import math
-import os
 import re
 from dataclasses import dataclass
 
@@ -33,9 +32,9 @@ import numpy as np
 
 from ..engine import SpecError
 from ..engine.fields import _show, is_number
-from ..engine.files import dumps, read_json, write_text_atomic
+from ..engine.files import dumps, write_text_atomic
 from ..engine.formatting import fmt
-from .project import Project, validate_training
+from .project import Project, load_located, validate_training
 from .stepper import BACKWARD, FORWARD, LAYER, UPDATE, Stepper
 from .templates import BY_KEY, open_template
 
@@ -509,14 +508,7 @@ class Lesson:
 
     @classmethod
     def load(cls, path) -> "Lesson":
-        data = read_json(path, "lesson file")
-        try:
-            return cls.from_dict(data)
-        except SpecError as exc:
-            where = os.fspath(path)
-            raise SpecError(f"{where}: {exc.path}" if exc.path else where, exc.detail) from None
-        except RecursionError:
-            raise SpecError(os.fspath(path), "is nested too deeply") from None
+        return load_located(path, "lesson file", cls.from_dict)
 
 
 def _apply_setup(p: Project, setup: dict) -> Project:

@@ -184,14 +184,7 @@ class Project:
 
     @classmethod
     def load(cls, path) -> "Project":
-        data = read_json(path, "project file")
-        try:
-            return cls.from_dict(data)
-        except SpecError as exc:
-            where = os.fspath(path)
-            raise SpecError(f"{where}: {exc.path}" if exc.path else where, exc.detail) from None
-        except RecursionError:
-            raise SpecError(os.fspath(path), "is nested too deeply") from None
+        return load_located(path, "project file", cls.from_dict)
 
     def save(self, path) -> None:
         write_text_atomic(path, self.to_json())
@@ -224,3 +217,15 @@ class Project:
 
     def __eq__(self, other):
         return isinstance(other, Project) and self.to_dict() == other.to_dict()
+
+
+def load_located(path, what: str, build):
+    """``build(json of path)``; any SpecError names the file before its field path."""
+    data = read_json(path, what)
+    try:
+        return build(data)
+    except SpecError as exc:
+        where = os.fspath(path)
+        raise SpecError(f"{where}: {exc.path}" if exc.path else where, exc.detail) from None
+    except RecursionError:
+        raise SpecError(os.fspath(path), "is nested too deeply") from None
