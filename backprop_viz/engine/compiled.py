@@ -380,7 +380,9 @@ class RecurrentTape(_Tape):
         self.tmp = np.empty((n, H), dtype)
         self.dZ = np.empty((steps, n, H), dtype)
         self.deriv = np.empty((n, H), dtype)
-        self.carry = np.empty((n, H), dtype)
+        # ∂E/∂h_t for every t, kept (not one rolling buffer) so the health diagnosis can read
+        # the gradient's size through time without rebuilding the step's graph.
+        self.carried = np.empty((steps, n, H), dtype)
         rows = steps * n if self.sequence else n
         self.dense = []
         for i, la in enumerate(spec.layers[1:], start=1):
@@ -481,11 +483,12 @@ class RecurrentTape(_Tape):
             np.matmul(gz, L.W.T, out=L.gin)
             g = L.gin
         # Backpropagation through time: ∂E/∂h_t from the read-out plus from step t+1.
-        dZ, Hs, carry, deriv, WhT = self.dZ, self.Hs, self.carry, self.deriv, self.Wh.T
+        dZ, Hs, carried, deriv, WhT = self.dZ, self.Hs, self.carried, self.deriv, self.Wh.T
         from_out = g.reshape(steps, n, H) if self.sequence else None
         act = self.act.name
         for t in range(steps - 1, -1, -1):
             h = Hs[t + 1]
+            carry = carried[t]
             if t == steps - 1:
                 if from_out is not None:
                     np.copyto(carry, from_out[t])
@@ -505,9 +508,9 @@ class RecurrentTape(_Tape):
                 np.multiply(carry, self.Z[t] > 0, out=dZ[t])
             if t:
                 if self.bptt and t % self.bptt == 0:
-                    carry[...] = 0      # truncated: the carried state was a constant here
+                    carried[t - 1] = 0      # truncated: the carried state was a constant here
                 else:
-                    np.matmul(dZ[t], WhT, out=carry)
+                    np.matmul(dZ[t], WhT, out=carried[t - 1])
         dZf = dZ.reshape(steps * n, H)
         np.matmul(Xf.T, dZf, out=self.gWx)
         np.matmul(Hs[:-1].reshape(steps * n, H).T, dZf, out=self.gWh)

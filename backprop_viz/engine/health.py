@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .step_stats import StepStats, from_pass, l2_norm
+
 EXPLODING_NORM = 1e3
 STALLED_NORM = 1e-5
 STALLED_LOSS = 1e-3
@@ -71,33 +73,38 @@ def unit_statistics(activation: str, output: np.ndarray) -> tuple[float | None, 
     return None, None
 
 
-def layer_health(net, record: dict, last_pass=None) -> list[LayerHealth]:
+def _stats(net, step) -> StepStats | None:
+    """``step``: the last step as :class:`StepStats`, a graph (``Pass``) or None."""
+    if step is None or isinstance(step, StepStats):
+        return step
+    return from_pass(net, step)
+
+
+def layer_health(net, record: dict, step=None) -> list[LayerHealth]:
+    stats = _stats(net, step)
     out = []
     for i, layer in enumerate(net.spec.layers):
         act = layer.activation.name
         sat = dead = None
-        if last_pass is not None and i < len(last_pass.layers):
-            sat, dead = unit_statistics(act, last_pass.layers[i]["act"].value)
+        if stats is not None and i < len(stats.outputs):
+            sat, dead = unit_statistics(act, stats.outputs[i])
         out.append(LayerHealth(act, record["grad_norms"][i], record["weight_norms"][i],
                                record["update_ratios"][i], sat, dead))
     return out
 
 
-def time_gradient_norms(last_pass) -> list[list[float]]:
-    """For each recurrent layer, ‖∂E/∂h_t‖ for t = 1…T (empty list for other layers)."""
+def time_gradient_norms(step) -> list[list[float]]:
+    """For each recurrent layer, ‖∂E/∂h_t‖ for t = 1…T (empty list for other layers).
+
+    ``step``: :class:`StepStats`, a graph (``Pass``) or None."""
+    if step is None:
+        return []
+    if isinstance(step, StepStats):
+        return step.time_grads
     out: list[list[float]] = []
-    if last_pass is None:
-        return out
-    for nodes in last_pass.layers:
+    for nodes in step.layers:
         hidden = nodes.get("hidden")
-        if not hidden:
-            out.append([])
-            continue
-        norms = []
-        for h in hidden:
-            g = h.grad
-            norms.append(float(np.sqrt(np.sum(g * g))) if g is not None else 0.0)
-        out.append(norms)
+        out.append([] if not hidden else [l2_norm(h.grad) if h.grad is not None else 0.0 for h in hidden])
     return out
 
 
@@ -105,9 +112,9 @@ THROUGH_TIME_RATIO = 1e-4       # ‖∂E/∂h_1‖ / ‖∂E/∂h_T‖ below th
 THROUGH_TIME_GROWTH = 1e2       # … above this: exploding through time
 
 
-def diagnose_time(net, last_pass) -> tuple[str | None, list[str]]:
+def diagnose_time(net, step) -> tuple[str | None, list[str]]:
     """Vanishing or exploding through time, from ‖∂E/∂h_t‖ of the recurrent layers."""
-    for i, (layer, norms) in enumerate(zip(net.spec.layers, time_gradient_norms(last_pass))):
+    for i, (layer, norms) in enumerate(zip(net.spec.layers, time_gradient_norms(step))):
         if layer.kind != "recurrent" or len(norms) < 2:
             continue
         first, last, big = norms[0], norms[-1], max(norms)
@@ -122,10 +129,13 @@ def diagnose_time(net, last_pass) -> tuple[str | None, list[str]]:
     return None, []
 
 
-def diagnose(net, record: dict, last_pass=None) -> Health:
-    health = _diagnose_layers(net, record, last_pass)
+def diagnose(net, record: dict, step=None) -> Health:
+    """The diagnosis of a step from its record and, when given, the step itself
+    (:class:`StepStats` or its graph) for saturation, dead units and the gradient through time."""
+    step = _stats(net, step)
+    health = _diagnose_layers(net, record, step)
     if health.state != DIVERGED and getattr(net, "recurrent", False):
-        state, evidence = diagnose_time(net, last_pass)
+        state, evidence = diagnose_time(net, step)
         if state is not None:
             tips = (["clip the gradient norm (clip_grad_norm)", "use a shorter dependency or truncated BPTT",
                      "use smaller recurrent weights"] if state == EXPLODING else
@@ -137,8 +147,8 @@ def diagnose(net, record: dict, last_pass=None) -> Health:
     return health
 
 
-def _diagnose_layers(net, record: dict, last_pass=None) -> Health:
-    layers = layer_health(net, record, last_pass)
+def _diagnose_layers(net, record: dict, step=None) -> Health:
+    layers = layer_health(net, record, step)
     if record.get("nonfinite"):
         nf = record["nonfinite"]
         where = f"layer {nf['layer'] + 1} " if nf.get("layer") is not None else ""

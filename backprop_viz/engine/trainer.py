@@ -12,13 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from . import compiled
+from . import compiled, step_stats
 from .errors import SpecError
 from .fields import SEED_MAX, _show, is_number, is_whole, whole
 from .graph import backward
 from .network import Network, Pass
 from .optimizers import make_optimizer
 from .schedules import parse_schedule, scheduled_lr
+from .step_stats import StepStats
 
 
 def _optional_positive(v, path, *, integer=False):
@@ -190,6 +191,15 @@ class Trainer:
         finally:
             net.flat[...] = now
         return result
+
+    def last_stats(self) -> StepStats | None:
+        """What the health diagnosis and distributions read of the last step, without building its graph
+        when a tape made the step (valid until the next step)."""
+        if self._last_pass is None and self._pass_source is not None and self._update_source is not None:
+            work = self._work
+            if work is not None and work.tape is not None:
+                return step_stats.from_tape(self.net, work.tape, self._update_source[0])
+        return step_stats.from_pass(self.net, self.last_pass)
 
     @property
     def last_update(self) -> dict | None:

@@ -63,20 +63,21 @@ _H = len(ROW_HEAD)
 
 def pack(records, layers: int) -> np.ndarray:
     """Records as rows of floats (NaN where a value is absent)."""
-    rows = np.full((len(records), _H + 3 * layers), np.nan)
-    for i, rec in enumerate(records):
-        row = rows[i]
-        for j, key in enumerate(ROW_HEAD[:-2]):
-            v = rec.get(key)
-            if v is not None:
-                row[j] = v
-        row[_H - 2] = 1.0 if rec.get("epoch_end") else 0.0
-        row[_H - 1] = 1.0 if rec.get("nonfinite") else 0.0
-        for k, key in enumerate(("grad_norms", "weight_norms", "update_ratios")):
-            v = rec.get(key)
-            if v is not None and len(v) == layers:
-                row[_H + k * layers:_H + (k + 1) * layers] = v
-    return rows
+    # One list of Python numbers per record and one conversion: None becomes NaN there, and a
+    # snapshot of a fast run packs hundreds of records, so per-element array writes would cost.
+    absent = [None] * layers
+    head = ROW_HEAD[:-2]
+    rows = []
+    for rec in records:
+        get = rec.get
+        row = [get(key) for key in head]
+        row.append(1.0 if get("epoch_end") else 0.0)
+        row.append(1.0 if get("nonfinite") else 0.0)
+        for key in ("grad_norms", "weight_norms", "update_ratios"):
+            v = get(key)
+            row.extend(v if v is not None and len(v) == layers else absent)
+        rows.append(row)
+    return np.array(rows, dtype=float).reshape(len(records), _H + 3 * layers)
 
 
 def unpack(rows: np.ndarray, layers: int, nonfinite: dict | None = None) -> list[dict]:

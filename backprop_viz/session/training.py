@@ -318,10 +318,12 @@ class TrainingSession:
                     self._rate = (tr.steps - s0) / (self._busy - b0)
                     self._rate_mark = (self._busy, tr.steps)
             rate = self._rate
-        health = diagnose(self.net, rec, tr.last_pass) if rec else Health("not measured")
+        # Read from the step's own buffers when a tape made it: no graph is rebuilt per snapshot.
+        stats = tr.last_stats()
+        health = diagnose(self.net, rec, stats) if rec else Health("not measured")
         hists = preacts = None
         if boundary or (DISTRIBUTIONS in visible and self._dist_budget.due(now)):
-            hists, preacts = self._distributions()
+            hists, preacts = self._distributions(stats)
             self._dist_budget.spent(now, self.clock())
         want_boundary = boundary if boundary is not None else (
             BOUNDARY in visible and self._boundary_budget.due(now))
@@ -344,16 +346,15 @@ class TrainingSession:
                         health=health, histograms=hists, preacts=preacts, boundary=grid,
                         nonfinite=rec.get("nonfinite") if rec else None, stopped=stopped,
                         steps_per_second=rate,
-                        time_grads=tuple(tuple(v) for v in time_gradient_norms(tr.last_pass)),
+                        time_grads=tuple(tuple(v) for v in time_gradient_norms(stats)),
                         extra=extra)
 
-    def _distributions(self):
-        lp = self.trainer.last_pass
-        if lp is None:
+    @staticmethod
+    def _distributions(stats):
+        if stats is None:
             return (), ()
         hists, preacts = [], []
-        for i, nodes in enumerate(lp.layers):
-            g = lp.params[self.net.weight_names[i]].grad
+        for g, z in zip(stats.weight_grads, stats.preacts):
             if g is None:
                 hists.append((np.array([0.0, 1.0]), np.array([0])))
             else:
@@ -363,8 +364,7 @@ class TrainingSession:
                     logs = np.array([-12.0])
                 counts, edges = np.histogram(logs, bins=24)
                 hists.append((edges, counts))
-            z_node = nodes.get("norm") or nodes.get("sum") or nodes["matmul"]
-            z = z_node.value.ravel()
+            z = z.ravel()
             if z.size > 400:
                 z = z[:: max(1, z.size // 400)]
             preacts.append(z.copy())

@@ -78,6 +78,24 @@ def assert_same_step(a, b, ra, rb):
         np.testing.assert_allclose(a.optimizer.state["*"][key], value, rtol=RTOL, atol=1e-300, err_msg=key)
 
 
+def _same(x, y, what):
+    np.testing.assert_allclose(x, y, rtol=RTOL, atol=1e-300, err_msg=what)
+
+
+def assert_same_stats(fast, slow, same=_same):
+    """What the diagnosis and the distributions read of a compiled step, from its buffers (no graph
+    rebuilt), equals what the graph path's pass gives."""
+    a, b = fast.last_stats(), slow.last_stats()
+    assert fast._last_pass is None, "the tape's statistics must not rebuild the graph"
+    assert len(a.outputs) == len(b.outputs) == len(fast.net.spec.layers)
+    for name in ("outputs", "preacts", "weight_grads"):
+        for i, (x, y) in enumerate(zip(getattr(a, name), getattr(b, name))):
+            same(x, y, f"{name}[{i}]")
+    assert [len(t) for t in a.time_grads] == [len(t) for t in b.time_grads]
+    for x, y in zip(a.time_grads, b.time_grads):
+        same(x, y, "‖∂E/∂h_t‖")
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(runs())
 def test_compiled_step_equals_the_graph_path(run):
@@ -89,6 +107,7 @@ def test_compiled_step_equals_the_graph_path(run):
         assert_same_step(fast, slow, ra, rb)
         if ra["nonfinite"]:
             break
+        assert_same_stats(fast, slow)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -297,6 +316,7 @@ def test_recurrent_tape_equals_the_graph_path(run):
         assert_close(fast.net.flat, slow.net.flat, "weights")
         if ra["nonfinite"]:
             break
+        assert_same_stats(fast, slow, assert_close)
 
 
 def test_recurrent_last_pass_gives_the_gradients_through_time():

@@ -158,3 +158,35 @@ def test_a_thinned_history_still_ends_at_the_latest_update():
         assert x[-1] == step and y[-1, 0] == step * 10.0     # the curve ends where the run is
         assert len(x) <= 9 and np.all(np.diff(x) > 0)
     assert s.stride > 1
+
+
+def test_live_snapshots_read_the_step_without_rebuilding_its_graph():
+    """Health, histograms, pre-activations and ‖∂E/∂h_t‖ come from the tape's buffers during a
+    live run, and equal what the rebuilt graph of the same step gives."""
+    from backprop_viz.engine.health import diagnose, time_gradient_norms
+    from backprop_viz.session.training import EVERYTHING
+    for name in ("deep_sigmoid", "sine_prediction"):
+        s = TrainingSession(open_template(name), keep_history=False)
+        control = Control()
+        control.visible = EVERYTHING
+        seen = 0
+        for snap in s.run(control, max_steps=40, max_rate=1e9):
+            tr = s.trainer
+            assert tr._last_pass is None, name       # the snapshot built no graph
+            graph = tr.last_pass                       # now rebuilt, to compare against
+            expected = diagnose(s.net, s.last_record, graph)
+            assert (snap.health.state, snap.health.evidence) == (expected.state, expected.evidence)
+            for got, want in zip(snap.health.layers, expected.layers):
+                assert (got.saturated, got.dead) == (want.saturated, want.dead)
+            want = time_gradient_norms(graph)
+            assert [len(v) for v in snap.time_grads] == [len(v) for v in want]
+            for got_t, want_t in zip(snap.time_grads, want):
+                np.testing.assert_allclose(got_t, want_t, rtol=1e-12)
+            if snap.histograms:
+                z = graph.layers[0].get("sum") or graph.layers[0]["matmul"]
+                np.testing.assert_allclose(snap.preacts[0], z.value.ravel()[:: max(1, z.value.size // 400)]
+                                           if z.value.size > 400 else z.value.ravel(), rtol=1e-12)
+                g = graph.params[s.net.weight_names[0]].grad
+                assert sum(snap.histograms[0][1]) == np.count_nonzero(np.abs(g) > 0)
+            seen += 1
+        assert seen >= 3 and s.trainer.steps == 40
