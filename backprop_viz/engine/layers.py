@@ -70,6 +70,11 @@ class Layer(ABC):
     def predict(self, h: np.ndarray, params: dict, running) -> np.ndarray:
         """The layer's output in prediction mode."""
 
+    @abstractmethod
+    def forward(self, h: np.ndarray, params: dict, running) -> tuple[np.ndarray, np.ndarray]:
+        """(output, pre-activation) in prediction mode, for metrics: the losses that
+        include their own softmax or sigmoid start from the pre-activation."""
+
     @property
     def keeps_time(self) -> bool:
         """Passes on one output per time step (rather than only the last step's)."""
@@ -269,6 +274,9 @@ class DenseLayer(Layer):
 
         Works on (samples, features) and on (samples, time, features) alike.
         """
+        return self.forward(h, params, running)[0]
+
+    def forward(self, h, params, running):
         s = self.spec
         z = h @ params[self.name("weight")]
         if s.use_bias:
@@ -280,7 +288,7 @@ class DenseLayer(Layer):
             z = (z - z.mean(axis=-1, keepdims=True)) / np.sqrt(z.var(axis=-1, keepdims=True) + ops.EPS)
             z = z * params[self.name("gamma")] + params[self.name("beta")]
         a = s.activation.forward(z)
-        return a + h if s.residual else a
+        return (a + h if s.residual else a), z
 
 
 class RecurrentLayer(Layer):
@@ -384,6 +392,25 @@ class RecurrentLayer(Layer):
             h = s.activation.forward(z)
             hs[:, t, :] = h
         return hs if s.readout == "sequence" else h
+
+    def forward(self, x, params, running):  # noqa: ARG002 - no statistics
+        """:meth:`predict` with one matmul for every step's input projection (only the
+        carried state is sequential), and the pre-activations: (samples, time, units),
+        or the last step's with readout "last"."""
+        s = self.spec
+        Wh = params[self.name("weight_hidden")]
+        b = params[self.name("bias")] if s.use_bias else None
+        xw = x @ params[self.name("weight_input")]
+        h = np.zeros((x.shape[0], s.units), dtype=xw.dtype)
+        hs, zs = np.empty_like(xw), np.empty_like(xw)
+        for t in range(xw.shape[1]):
+            z = xw[:, t, :] + h @ Wh
+            if b is not None:
+                z = z + b
+            h = s.activation.forward(z)
+            hs[:, t, :] = h
+            zs[:, t, :] = z
+        return (hs, zs) if self.keeps_time else (h, z)
 
 
 def _activation_args(act) -> str:
