@@ -31,6 +31,11 @@ class Layer(ABC):
     kind = ""
     # Takes sequences (samples, time, features) as the first layer of a network.
     takes_sequences = False
+    # The file keys of the weights an initialiser draws, the one from the layer's input first;
+    # L1 and L2 penalise these (not biases or norm parameters).
+    weight_keys: tuple[str, ...] = ()
+    # The settings "Apply to all hidden layers" copies between layers of this kind.
+    shared_options: tuple[str, ...] = ()
     # The PyTorch module class this kind is exported as: its name and source text.
     torch_class = ""
     torch_module = ""
@@ -58,9 +63,9 @@ class Layer(ABC):
         """The weight the per-layer norms and health are about."""
 
     @property
-    @abstractmethod
     def penalised(self) -> list[str]:
         """Parameters L1/L2 penalise (weights, not biases or norm parameters)."""
+        return [self.name(key) for key in self.weight_keys]
 
     @abstractmethod
     def to_dict(self, params: dict, running) -> dict:
@@ -148,6 +153,8 @@ class DenseLayer(Layer):
     """``z = x @ W + b`` → optional norm → activation → optional residual."""
 
     kind = "dense"
+    weight_keys = ("weight",)
+    shared_options = ("activation", "init", "norm", "dropout")
     torch_class = "Dense"
     torch_module = torch_modules.DENSE
 
@@ -177,10 +184,6 @@ class DenseLayer(Layer):
     @property
     def weight_name(self):
         return self.name("weight")
-
-    @property
-    def penalised(self):
-        return [self.name("weight")]
 
     def to_dict(self, params, running):
         s = self.spec
@@ -296,6 +299,8 @@ class RecurrentLayer(Layer):
 
     kind = "recurrent"
     takes_sequences = True
+    weight_keys = ("weight_input", "weight_hidden")
+    shared_options = ("activation", "init")
     torch_class = "Recurrent"
     torch_module = torch_modules.RECURRENT
 
@@ -321,10 +326,6 @@ class RecurrentLayer(Layer):
     def weight_name(self):
         # W_h: the weight gradients travel through time along.
         return self.name("weight_hidden")
-
-    @property
-    def penalised(self):
-        return [self.name("weight_input"), self.name("weight_hidden")]
 
     def to_dict(self, params, running):  # noqa: ARG002 - no statistics
         s = self.spec
@@ -421,6 +422,11 @@ def _activation_args(act) -> str:
 
 
 KINDS = {"dense": DenseLayer, "recurrent": RecurrentLayer}
+
+
+def kind_of(layer: dict) -> type[Layer]:
+    """The class of a layer in a network file's (validated) form."""
+    return KINDS[layer.get("type", "dense")]
 
 
 def make_layers(spec) -> list[Layer]:
