@@ -6,6 +6,10 @@ arrays the app trains on, after its preprocessing) and
 reproduces ``TrainingSession(project).trainer.step()`` update for update:
 same loss and penalties, optimizer, clipping, schedule, batch order and
 dropout masks (both drawn with NumPy from the app's seed).
+
+Each layer gives its part (engine/layers.py): its module class's source, its
+arguments and the names of its tensors; this module lays the script out
+around them.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ import os
 import numpy as np
 
 from ..engine import Network
-from ..engine.layers import KINDS
 from ..engine.files import write_atomic, write_text_atomic
+from ..engine.layers import KINDS
 from .project import Project
 
 SCRIPT = "train.py"
