@@ -396,22 +396,25 @@ class RecurrentLayer(Layer):
 
     def forward(self, x, params, running):  # noqa: ARG002 - no statistics
         """:meth:`predict` with one matmul for every step's input projection (only the
-        carried state is sequential), and the pre-activations: (samples, time, units),
-        or the last step's with readout "last"."""
+        carried state is sequential), and the last step's pre-activation.
+
+        Only the last step's: a dense read-out always follows (the spec wants one), and
+        only the network's last pre-activation is read, so the others are not kept.
+        """
         s = self.spec
         Wh = params[self.name("weight_hidden")]
         b = params[self.name("bias")] if s.use_bias else None
         xw = x @ params[self.name("weight_input")]
         h = np.zeros((x.shape[0], s.units), dtype=xw.dtype)
-        hs, zs = np.empty_like(xw), np.empty_like(xw)
+        hs = np.empty_like(xw)
+        z = h
         for t in range(xw.shape[1]):
             z = xw[:, t, :] + h @ Wh
             if b is not None:
                 z = z + b
             h = s.activation.forward(z)
             hs[:, t, :] = h
-            zs[:, t, :] = z
-        return (hs, zs) if self.keeps_time else (h, z)
+        return (hs if self.keeps_time else h), z
 
 
 def _activation_args(act) -> str:
