@@ -243,14 +243,15 @@ class DenseLayer(Layer):
         Normalisation, dropout and residual connections are not applied over
         time: the spec refuses them after a recurrent layer.
         """
-        s, i = self.spec, self.index
+        s, i, p = self.spec, self.index, self.prefix
         per_step = isinstance(seq, list)
+        W, b = params[self.name("weight")], (params[self.name("bias")] if s.use_bias else None)
         outs, zs = [], []
         for t, x_t in enumerate(seq if per_step else [seq]):
-            tag = self.name(f"t{t + 1}") if per_step else self.prefix
-            z = keep(ops.matmul(x_t, params[self.name("weight")], name=f"{tag}.matmul", layer=i))
-            if s.use_bias:
-                z = keep(ops.add(z, params[self.name("bias")], name=f"{tag}.sum", layer=i))
+            tag = f"{p}.t{t + 1}" if per_step else p
+            z = keep(ops.matmul(x_t, W, name=f"{tag}.matmul", layer=i))
+            if b is not None:
+                z = keep(ops.add(z, b, name=f"{tag}.sum", layer=i))
             zs.append(z)
             outs.append(keep(ops.activation(z, s.activation, name=f"{tag}.act", layer=i)))
         nodes = {"input": seq, "sum": zs[-1], "act": outs[-1], "steps": outs,
@@ -342,13 +343,14 @@ class RecurrentLayer(Layer):
     def unroll(self, seq, params, keep):
         """W_x, W_h and b appear once, used at every step: ``(x_t·W_x + h_{t−1}·W_h) + b``,
         tagged ``layers.{i}.t{k}``, from ``h0 = 0``."""
-        s, i = self.spec, self.index
+        s, i, p = self.spec, self.index, self.prefix
         Wx, Wh = params[self.name("weight_input")], params[self.name("weight_hidden")]
+        b = params[self.name("bias")] if s.use_bias else None
         h_prev = keep(leaf(CONST, np.zeros((seq[0].value.shape[0], s.units), dtype=Wh.value.dtype),
                            self.name("h0")))
         hs, zs = [], []
         for t, x_t in enumerate(seq):
-            tag = self.name(f"t{t + 1}")
+            tag = f"{p}.t{t + 1}"
             if s.bptt and t > 0 and t % s.bptt == 0:
                 # Truncated BPTT: the carried state is a constant here, so the
                 # gradient does not travel back past this step.
@@ -356,8 +358,8 @@ class RecurrentLayer(Layer):
             z = keep(ops.add(keep(ops.matmul(x_t, Wx, name=f"{tag}.xw", layer=i)),
                              keep(ops.matmul(h_prev, Wh, name=f"{tag}.hw", layer=i)),
                              name=f"{tag}.xw+hw", layer=i))
-            if s.use_bias:
-                z = keep(ops.add(z, params[self.name("bias")], name=f"{tag}.sum", layer=i))
+            if b is not None:
+                z = keep(ops.add(z, b, name=f"{tag}.sum", layer=i))
             h = keep(ops.activation(z, s.activation, name=f"{tag}.act", layer=i))
             hs.append(h)
             zs.append(z)
