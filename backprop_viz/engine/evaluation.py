@@ -22,50 +22,10 @@ def forward(net, X):
 
     For a recurrent network both are (samples, steps, units) when every step
     is read out, else (samples, units)."""
-    if net.recurrent:
-        return _forward_sequence(net, X)
     h, z = X, None
-    for i, layer in enumerate(net.spec.layers):
-        p = f"layers.{i}"
-        z = h @ net.params[f"{p}.weight"]
-        if layer.use_bias:
-            z = z + net.params[f"{p}.bias"]
-        if layer.norm == "batch":
-            r = net.running[i]
-            z = (z - r["mean"]) / np.sqrt(r["var"] + ops.EPS)
-            z = z * net.params[f"{p}.gamma"] + net.params[f"{p}.beta"]
-        elif layer.norm == "layer":
-            z = (z - z.mean(axis=1, keepdims=True)) / np.sqrt(z.var(axis=1, keepdims=True) + ops.EPS)
-            z = z * net.params[f"{p}.gamma"] + net.params[f"{p}.beta"]
-        a = layer.activation.forward(z)
-        h = a + h if layer.residual else a
+    for layer, running in zip(net.layers, net.running):
+        h, z = layer.forward(h, net.params, running)
     return h, z
-
-
-def _forward_sequence(net, X):
-    seq = X                       # (samples, steps, features) while every step is passed on
-    z = None
-    for i, layer in enumerate(net.spec.layers):
-        p = f"layers.{i}"
-        if layer.kind == "recurrent":
-            Wx, Wh = net.params[f"{p}.weight_input"], net.params[f"{p}.weight_hidden"]
-            # One matmul for every step's input projection; only the carried state is sequential.
-            xw = seq @ Wx
-            h = np.zeros((X.shape[0], layer.units), dtype=xw.dtype)
-            hs = np.empty_like(xw)
-            for t in range(xw.shape[1]):
-                z = xw[:, t, :] + h @ Wh
-                if layer.use_bias:
-                    z = z + net.params[f"{p}.bias"]
-                h = layer.activation.forward(z)
-                hs[:, t, :] = h
-            seq = hs if layer.readout == "sequence" else h
-        else:
-            z = seq @ net.params[f"{p}.weight"]
-            if layer.use_bias:
-                z = z + net.params[f"{p}.bias"]
-            seq = layer.activation.forward(z)
-    return seq, z
 
 
 def _penalties(net, total):

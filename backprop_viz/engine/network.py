@@ -135,12 +135,12 @@ class Network:
     @property
     def recurrent(self) -> bool:
         """Takes sequences (samples, time, features)."""
-        return self.spec.layers[0].kind == "recurrent"
+        return self.layers[0].takes_sequences
 
     @property
     def sequence_output(self) -> bool:
         """Gives an output (and takes a target) at every time step."""
-        return self.recurrent and all(la.readout == "sequence" for la in self.spec.layers if la.kind == "recurrent")
+        return self.recurrent and all(layer.keeps_time for layer in self.layers)
 
     @property
     def sizes(self) -> list[int]:
@@ -288,7 +288,10 @@ class Network:
         return Pass(order, output, loss, data_loss, params, layers, inp, target)
 
     def _build_sequence(self, X, T, *, training: bool, topo: bool) -> Pass:  # noqa: ARG002
-        """The network unrolled over time: W_x, W_h and b appear once, used at every step."""
+        """The network unrolled over time: the inputs split into steps, each layer unrolled over them.
+
+        Parameters appear once, used at every step (a recurrent layer's W_x, W_h, b).
+        """
         spec = self.spec
         created: list[Node] = []
 
@@ -298,48 +301,14 @@ class Network:
         params = {name: keep(leaf(PARAM, value, name)) for name, value in self.params.items()}
         steps = X.shape[1]
         inp = keep(leaf(INPUT, X, "X"))
-        logits: Any
         xs = [keep(leaf(INPUT, X[:, t, :], f"X.t{t + 1}")) for t in range(steps)]
-        seq = xs            # the current sequence of per-step nodes (or one node after a last read-out)
+        seq: Any = xs       # the current sequence of per-step nodes (or one node after a last read-out)
         layers = []
-        logits = None
-        for i, layer in enumerate(spec.layers):
-            p = f"layers.{i}"
-            nodes = {"input": seq if isinstance(seq, list) else seq}
-            if layer.kind == "recurrent":
-                Wx, Wh = params[f"{p}.weight_input"], params[f"{p}.weight_hidden"]
-                h_prev = keep(leaf(CONST, np.zeros((X.shape[0], layer.units), dtype=self.dtype), f"{p}.h0"))
-                hs = []
-                for t, x_t in enumerate(seq):
-                    tag = f"{p}.t{t + 1}"
-                    if layer.bptt and t > 0 and t % layer.bptt == 0:
-                        # Truncated BPTT: the carried state is a constant here, so the
-                        # gradient does not travel back past this step.
-                        h_prev = keep(leaf(CONST, h_prev.value, f"{tag}.h_in"))
-                    z = keep(ops.add(keep(ops.matmul(x_t, Wx, name=f"{tag}.xw", layer=i)),
-                                     keep(ops.matmul(h_prev, Wh, name=f"{tag}.hw", layer=i)),
-                                     name=f"{tag}.xw+hw", layer=i))
-                    if layer.use_bias:
-                        z = keep(ops.add(z, params[f"{p}.bias"], name=f"{tag}.sum", layer=i))
-                    h = keep(ops.activation(z, layer.activation, name=f"{tag}.act", layer=i))
-                    hs.append(h)
-                    h_prev = h
-                nodes.update({"sum": z, "act": hs[-1], "steps": hs, "hidden": hs})
-                seq = hs if layer.readout == "sequence" else hs[-1]
-            else:
-                outs, zs = [], []
-                for t, x_t in enumerate(seq if isinstance(seq, list) else [seq]):
-                    tag = f"{p}.t{t + 1}" if isinstance(seq, list) else p
-                    z = keep(ops.matmul(x_t, params[f"{p}.weight"], name=f"{tag}.matmul", layer=i))
-                    if layer.use_bias:
-                        z = keep(ops.add(z, params[f"{p}.bias"], name=f"{tag}.sum", layer=i))
-                    zs.append(z)
-                    outs.append(keep(ops.activation(z, layer.activation, name=f"{tag}.act", layer=i)))
-                nodes.update({"sum": zs[-1], "act": outs[-1], "steps": outs})
-                logits = zs if isinstance(seq, list) else zs[0]
-                seq = outs if isinstance(seq, list) else outs[0]
-            nodes["output"] = seq
+        logits: Any = None
+        for layer in self.layers:
+            nodes, logits = layer.unroll(seq, params, keep)
             layers.append(nodes)
+            seq = nodes["output"]
         outputs = seq if isinstance(seq, list) else [seq]
         loss = data_loss = target = None
         terms = []

@@ -192,6 +192,16 @@ def parse_recurrent(d, fan_in: int, path: str, is_output: bool) -> LayerSpec:
     return layer
 
 
+def _check_read_out(layer: LayerSpec, path: str) -> None:
+    """A dense layer after a recurrent one is applied to every time step on its own: no
+    normalisation, dropout or skip connection over time (training would leave them out
+    while prediction applied them)."""
+    for key, on in (("norm", layer.norm), ("dropout", layer.dropout), ("residual", layer.residual)):
+        if on:
+            raise SpecError(f"{path}.{key}", f"not offered after a recurrent layer (got {on!r}); "
+                                             "a read-out after it is a plain dense layer")
+
+
 def _check_budget(inputs: int, layers_raw: list) -> None:
     """Refuse a network too large to hold before any weight is allocated."""
     count = 0
@@ -233,6 +243,8 @@ def parse_spec(d) -> NetworkSpec:
         layer = parse_layer(raw, fan_in, f"layers[{i}]", i == len(layers_raw) - 1)
         if layer.kind == "recurrent" and layers and (layers[-1].kind != "recurrent" or layers[-1].readout == "last"):
             raise SpecError(f"layers[{i}].type", "recurrent layers come first, each passing on its whole sequence")
+        if layer.kind == "dense" and layers and layers[0].kind == "recurrent":
+            _check_read_out(layer, f"layers[{i}]")
         layers.append(layer)
         fan_in = layer.units
     loss = choice(d.get("loss", "half_squared_error"), tuple(LOSSES), "loss")

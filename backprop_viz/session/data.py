@@ -24,6 +24,7 @@ from ..engine.fields import SETTINGS, _show, choice, is_number, is_whole, whole
 from ..engine.csvdata import read_csv_text
 from ..engine.datasets import (CLASSIFICATION, FEATURES, GENERATORS, SEQUENCE_GENERATORS, add_features, generate,
                                generate_sequence)
+from ..engine.layers import kind_of
 from .assets import assets_dir
 
 DIGITS_FILE = "digits/optdigits.csv.gz"
@@ -237,7 +238,7 @@ def adapt_network(spec: dict, d: dict) -> dict:
     from . import edits
     n_in, n_out = shape_of(d)
     task = task_of(d)
-    recurrent = spec["layers"][0].get("type") == "recurrent"
+    recurrent = kind_of(spec["layers"][0]).takes_sequences
     if is_sequence(d) != recurrent:
         # Sequences need a recurrent layer first (and plain data none): start from a small network of the right kind.
         _, T = full_arrays(d)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..engine import Network, SpecError
 from ..engine.initializers import initial_weight, parse_init
+from ..engine.layers import kind_of
 
 MAX_UNITS = 4096
 MAX_LAYERS = 64
@@ -20,7 +21,7 @@ MAX_LAYERS = 64
 
 def weight_key(layer: dict) -> str:
     """The key of a layer's input weights: ``weight``, or ``weight_input`` for a recurrent layer."""
-    return "weight_input" if layer.get("type") == "recurrent" else "weight"
+    return kind_of(layer).weight_keys[0]
 
 
 def _validated(spec: dict) -> dict:
@@ -172,7 +173,7 @@ def set_layer_option(spec: dict, i: int, key: str, value) -> dict:
     elif key == "init":
         layer["init"] = value
         # A new initialiser means new initial weights for this layer.
-        keys = ("weight_input", "weight_hidden") if layer.get("type") == "recurrent" else ("weight",)
+        keys = kind_of(layer).weight_keys
         for key in keys:
             layer.pop(key, None)
         fresh = Network.from_dict({**s, "layers": [dict(la) for la in s["layers"]]})
@@ -205,11 +206,11 @@ def apply_to_hidden_layers(spec: dict, source: int, keys=HIDDEN_LAYER_OPTIONS) -
     for i in hidden_layers(spec):
         if i == source:
             continue
-        recurrent = s["layers"][i].get("type") == "recurrent"
-        if recurrent != (src.get("type") == "recurrent"):
+        kind = kind_of(s["layers"][i])
+        if kind is not kind_of(src):
             continue       # dense and recurrent layers have different settings and activations
         for key in keys:
-            if recurrent and key in ("norm", "dropout"):
+            if key not in kind.shared_options:
                 continue
             value = src.get(key, {"init": "xavier_uniform", "dropout": 0.0}.get(key))
             current = s["layers"][i].get(key, {"init": "xavier_uniform", "dropout": 0.0}.get(key))

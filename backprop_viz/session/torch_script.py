@@ -6,6 +6,10 @@ arrays the app trains on, after its preprocessing) and
 reproduces ``TrainingSession(project).trainer.step()`` update for update:
 same loss and penalties, optimizer, clipping, schedule, batch order and
 dropout masks (both drawn with NumPy from the app's seed).
+
+Each layer gives its part (engine/layers.py): its module class's source, its
+arguments and the names of its tensors; this module lays the script out
+around them.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import numpy as np
 
 from ..engine import Network
 from ..engine.files import write_atomic, write_text_atomic
+from ..engine.layers import KINDS
 from .project import Project
 
 SCRIPT = "train.py"
@@ -54,12 +59,9 @@ def training_arrays(project: Project, net: Network | None = None):
 
 def weight_tensors(net: Network) -> dict[str, np.ndarray]:
     """Every tensor the script's model holds, by the app's names (running statistics included)."""
-    out = {name: np.ascontiguousarray(p, dtype=np.float64) for name, p in net.params.items()}
-    for i, running in enumerate(net.running):
-        if running is not None:
-            out[f"layers.{i}.running_mean"] = np.ascontiguousarray(running["mean"], dtype=np.float64)
-            out[f"layers.{i}.running_var"] = np.ascontiguousarray(running["var"], dtype=np.float64)
-    return out
+    return {name: np.ascontiguousarray(t, dtype=np.float64)
+            for layer, running in zip(net.layers, net.running)
+            for name, t in layer.torch_state(net.params, running).items()}
 
 
 def write_torch_export(project: Project, folder) -> list[str]:
@@ -86,39 +88,10 @@ def write_torch_export(project: Project, folder) -> list[str]:
     return paths
 
 
-def _activation_args(act) -> str:
-    if not act.params:
-        return repr(act.name)
-    params = ", ".join(f"{k}={v!r}" for k, v in act.params.items())
-    return f"{act.name!r}, dict({params})"
-
-
-def _layer_lines(net: Network) -> list[str]:
-    lines = []
-    for i, layer in enumerate(net.spec.layers):
-        n_in = net.sizes[i]
-        act = _activation_args(layer.activation)
-        if layer.kind == "recurrent":
-            args = [str(n_in), str(layer.units), act]
-            if not layer.use_bias:
-                args.append("bias=False")
-            if layer.readout != "sequence":
-                args.append(f"readout={layer.readout!r}")
-            if layer.bptt:
-                args.append(f"bptt={layer.bptt}")
-            lines.append(f"    Recurrent({', '.join(args)}),")
-            continue
-        args = [str(n_in), str(layer.units), act]
-        if not layer.use_bias:
-            args.append("bias=False")
-        if layer.norm:
-            args.append(f"norm={layer.norm!r}")
-        if layer.dropout:
-            args.append(f"dropout={layer.dropout!r}")
-        if layer.residual:
-            args.append("residual=True")
-        lines.append(f"    Dense({', '.join(args)}),")
-    return lines
+def _modules(net: Network) -> list[str]:
+    """The source of every module class the network's layers need, once each, in the registry's order."""
+    used = {type(layer) for layer in net.layers}
+    return [kind.torch_module for kind in KINDS.values() if kind in used]
 
 
 def _optimizer_call(settings: dict) -> str:
@@ -134,7 +107,6 @@ def training_script(project: Project) -> str:
     t = project.training
     name = spec.name or "network"
     which, loss_expr, loss_text = _LOSSES[spec.loss]
-    recurrent = net.recurrent
     has_dropout = any(layer.dropout for layer in spec.layers)
     schedule = t["schedule"]
     sched_name = schedule["name"] if schedule else None
@@ -200,75 +172,10 @@ def training_script(project: Project) -> str:
     w('    raise ValueError(f"unknown activation {name!r}")')
     w("")
     w("")
-    w("class Dense(nn.Module):")
-    w('    """z = x @ W + b -> optional batch/layer norm -> activation -> optional dropout -> optional + x."""')
-    w("")
-    w("    def __init__(self, n_in, units, activation, params=None, bias=True, norm=None, dropout=0.0,")
-    w("                 residual=False):")
-    w("        super().__init__()")
-    w("        self.activation, self.params = activation, params or {}")
-    w("        self.norm, self.dropout, self.residual = norm, dropout, residual")
-    w("        self.weight = nn.Parameter(torch.zeros(n_in, units))")
-    w("        self.bias = nn.Parameter(torch.zeros(units)) if bias else None")
-    w("        if norm:")
-    w("            self.gamma = nn.Parameter(torch.ones(units))")
-    w("            self.beta = nn.Parameter(torch.zeros(units))")
-    w('        if norm == "batch":')
-    w('            self.register_buffer("running_mean", torch.zeros(units))')
-    w('            self.register_buffer("running_var", torch.ones(units))')
-    w("")
-    w("    def forward(self, x, dropout_rng=None):")
-    w('        """(activation, pre-activation): the losses that include their own softmax/sigmoid')
-    w('        start from the pre-activation, as the app does."""')
-    w("        z = x @ self.weight")
-    w("        if self.bias is not None:")
-    w("            z = z + self.bias")
-    w('        if self.norm == "batch":')
-    w("            # Training: batch statistics (running ones updated with momentum 0.1).")
-    w("            z = F.batch_norm(z, self.running_mean, self.running_var, self.gamma, self.beta,")
-    w("                             training=self.training, momentum=0.1, eps=1e-5)")
-    w('        elif self.norm == "layer":')
-    w("            z = F.layer_norm(z, z.shape[-1:], self.gamma, self.beta, eps=1e-5)")
-    w("        a = activate(z, self.activation, self.params)")
-    w("        if self.dropout and self.training and dropout_rng is not None:")
-    w("            # Inverted dropout with the app's masks: drawn with NumPy from its seed, in layer order.")
-    w("            keep = dropout_rng.random(tuple(a.shape)) >= self.dropout")
-    w("            mask = torch.from_numpy(keep.astype(np.float64) * (1.0 / (1.0 - self.dropout)))")
-    w("            a = a * mask.to(a)")
-    w("        if self.residual:")
-    w("            a = a + x")
-    w("        return a, z")
-    w("")
-    if recurrent:
+    for module in _modules(net):
+        out.extend(module.rstrip("\n").split("\n"))
         w("")
-        w("class Recurrent(nn.Module):")
-        w('    """h_t = f(x_t @ W_x + h_(t-1) @ W_h + b), h_0 = 0, over every time step."""')
         w("")
-        w('    def __init__(self, n_in, units, activation, params=None, bias=True, readout="sequence", bptt=None):')
-        w("        super().__init__()")
-        w("        self.activation, self.params = activation, params or {}")
-        w("        self.readout, self.bptt = readout, bptt")
-        w("        self.weight_input = nn.Parameter(torch.zeros(n_in, units))")
-        w("        self.weight_hidden = nn.Parameter(torch.zeros(units, units))")
-        w("        self.bias = nn.Parameter(torch.zeros(units)) if bias else None")
-        w("")
-        w("    def forward(self, x, dropout_rng=None):")
-        w("        h = x.new_zeros(x.shape[0], self.weight_hidden.shape[0])")
-        w("        hs, zs = [], []")
-        w("        for t in range(x.shape[1]):")
-        w("            if self.bptt and t > 0 and t % self.bptt == 0:")
-        w("                h = h.detach()      # truncated backpropagation through time")
-        w("            z = x[:, t] @ self.weight_input + h @ self.weight_hidden")
-        w("            if self.bias is not None:")
-        w("                z = z + self.bias")
-        w("            h = activate(z, self.activation, self.params)")
-        w("            hs.append(h)")
-        w("            zs.append(z)")
-        w('        if self.readout == "last":')
-        w("            return h, z")
-        w("        return torch.stack(hs, dim=1), torch.stack(zs, dim=1)")
-        w("")
-    w("")
     w("class Net(nn.Module):")
     w("    def __init__(self, layers):")
     w("        super().__init__()")
@@ -283,7 +190,7 @@ def training_script(project: Project) -> str:
     w("")
     w("")
     w("model = Net([")
-    out.extend(_layer_lines(net))
+    out.extend(f"    {layer.torch_layer()}," for layer in net.layers)
     w("]).double()")
     w(f"model.load_state_dict(load_file(os.path.join(HERE, {WEIGHTS!r})))")
     w("")

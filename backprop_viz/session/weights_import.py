@@ -78,10 +78,9 @@ def with_weights(project: Project, tensors: dict[str, np.ndarray], source: str =
                         + f"\n(the network has: {names})")
     for name in net.params:
         net.set_parameter(name, tensors[name])
-    for i, running in enumerate(net.running):
-        if running is not None:
-            running["mean"][...] = tensors[f"layers.{i}.running_mean"]
-            running["var"][...] = tensors[f"layers.{i}.running_var"]
+    for layer, running in zip(net.layers, net.running):
+        for suffix, key in layer.statistics.items():
+            running[key][...] = tensors[layer.name(suffix)]
     return Project(net.to_dict(), project.data, project.training, project.view)
 
 

@@ -245,3 +245,14 @@ def test_the_export_command_refuses_with_a_message(tmp_path):
                          timeout=120)
     assert res.returncode == 2 and "absent.json" in res.stderr and "Traceback" not in res.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_script_defines_the_modules_its_layers_are_exported_as():
+    xor = training_script(open_template("xor"))
+    assert "class Dense(nn.Module):" in xor and "Recurrent" not in xor
+    sine = training_script(open_template("sine_prediction"))
+    assert sine.index("class Dense(nn.Module):") < sine.index("class Recurrent(nn.Module):") < sine.index("class Net(")
+    net = open_template("sine_prediction").network()
+    for layer in net.layers:
+        assert f"\n    {layer.torch_layer()},\n" in sine
+    assert sine.count("Recurrent(") == 2           # the class and the one layer
