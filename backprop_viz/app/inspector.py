@@ -252,6 +252,11 @@ class InspectorPanel(QWidget):
         if recurrent:
             self._recurrent_rows(c, layer)
             return
+        if any(la.get("type") == "recurrent" for la in spec["layers"][:i]):
+            # A read-out after a recurrent layer is a plain dense layer (the engine refuses
+            # normalisation, dropout and skip connections there), so only its bias is offered.
+            self._bias_row(c, layer)
+            return
         norm = QComboBox()
         norm.setObjectName("normCombo")
         norm.setToolTip("Normalise the weighted sums before the activation: batch (over the samples of a "
@@ -274,12 +279,15 @@ class InspectorPanel(QWidget):
         res.setChecked(bool(layer.get("residual")))
         res.toggled.connect(lambda on: self._layer_option(c, "residual", on))
         self._row("Residual", "residual", res)
+        self._bias_row(c, layer)
+        self._apply_all_row(c, is_output)
+
+    def _bias_row(self, c: int, layer: dict) -> None:
         bias = QCheckBox("use a bias")
         bias.setToolTip("Give each neuron a bias (a weight from the constant +1 input)")
         bias.setChecked(layer.get("use_bias", True))
         bias.toggled.connect(lambda on: self._layer_option(c, "use_bias", on))
         self._row("Bias", "use_bias", bias)
-        self._apply_all_row(c, is_output)
 
     def _apply_all_row(self, c: int, is_output: bool) -> None:
         if is_output or len(self.doc.project.network_spec["layers"]) < 3:

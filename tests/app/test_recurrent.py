@@ -132,6 +132,18 @@ def test_choosing_a_sequence_task_for_a_dense_network_offers_a_recurrent_one(qtb
     assert isinstance(w.doc.project, Project)
 
 
+def test_a_read_out_after_a_recurrent_layer_offers_only_what_it_can_have(qtbot, make_window):
+    w = make_window("remember_5")
+    w.doc.select(("layer", 2))
+    controls = w.inspector.controls
+    assert {"units", "activation", "init", "use_bias"} <= set(controls)
+    assert not {"norm", "dropout", "residual"} & set(controls)
+    before = w.doc.project.network_spec["layers"][1].get("use_bias", True)
+    assert controls["use_bias"].isChecked() == before
+    controls["use_bias"].setChecked(not before)
+    assert w.doc.project.network_spec["layers"][1].get("use_bias", True) == (not before)
+
+
 def test_inspector_offers_recurrent_options(qtbot, make_window):
     w = make_window("remember_5")
     w.doc.select(("layer", 1))
