@@ -34,7 +34,7 @@ def supported(net) -> bool:
     if net.recurrent:
         # One recurrent layer and dense read-outs; stacked recurrent layers
         # (rare, and slow anyway) stay on the graph.
-        return len(net.spec.layers) > 1 and all(la.kind == "dense" for la in net.spec.layers[1:])
+        return len(net.layers) > 1 and not any(layer.takes_sequences for layer in net.layers[1:])
     # Normalisation couples a unit's samples in the backward pass and batch
     # norm moves running statistics; kept on the graph path.
     return not any(layer.norm for layer in net.spec.layers)
