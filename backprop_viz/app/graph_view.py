@@ -67,6 +67,7 @@ class GraphView(QGraphicsView):
         self._syncing = False
         self._layout_due = False        # a big graph is laid out in the first slice of its build
         self._fit_due = False
+        self._fresh_layout: GraphLayout | None = None     # worked out by a slice, not yet taken up
         self._state_cache: dict | None = None
         self._current: int | None = None     # the traced node the walk is on
         self._palette: tuple | None = None
@@ -131,6 +132,7 @@ class GraphView(QGraphicsView):
         self.scene().setSceneRect(QRectF())
         self._syncing = False
         self._layout_due = self.stepper is not None
+        self._fresh_layout = None
         self._fit_due = fit
         if self.stepper is None:
             self._groups = {}
@@ -143,11 +145,14 @@ class GraphView(QGraphicsView):
             self._show_note()
             self._slicer.start()
 
+    def _layout(self) -> GraphLayout:
+        return layout_graph(self.stepper, fold_time=self.fold_time, fold_weights=self.fold_weights,
+                            fold_wide=self.fold_wide, expanded=self.expanded, shown=self.pinned | self._walk_reveal)
+
     def _lay_out(self) -> None:
-        self._layout_due = False
-        lay = self.layout_ = layout_graph(self.stepper, fold_time=self.fold_time, fold_weights=self.fold_weights,
-                                          fold_wide=self.fold_wide, expanded=self.expanded,
-                                          shown=self.pinned | self._walk_reveal)
+        """The layout (worked out now if no slice did yet) becomes the graph's; items follow."""
+        lay = self.layout_ = self._fresh_layout or self._layout()
+        self._layout_due, self._fresh_layout = False, None
         self._plan, self._groups = lay.plan, lay.groups
         self.edges = [(a, b, QLineF(*lay.edge_line(a, b))) for a, b in lay.edges]
         for i, (a, b) in enumerate(lay.edges):
@@ -244,7 +249,10 @@ class GraphView(QGraphicsView):
             self.buildFinished.emit()
 
     def _next_slice(self) -> None:
-        if self._layout_due:
+        if self._layout_due and self._fresh_layout is None:
+            self._fresh_layout = self._layout()     # taken up in the next slice: two shorter blocks
+            self._slicer.start()
+        elif self._layout_due:
             self._lay_out()     # the items follow in the next slices
         else:
             self._work(SLICE_MS / 1000)

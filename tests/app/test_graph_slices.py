@@ -5,7 +5,7 @@ the unfinished build away."""
 import xml.etree.ElementTree as ET
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QToolButton
 from shiboken6 import isValid
@@ -72,6 +72,13 @@ def let_slices_run(qtbot, gate, n):
     qtbot.waitUntil(lambda: gate.allowed == 0)
 
 
+def until_laid_out(qtbot, gate, graph):
+    """Slices one at a time until the graph is laid out (its first node made)."""
+    while graph.layout_ is None:
+        let_slices_run(qtbot, gate, 1)
+    assert graph.building
+
+
 def finish(qtbot, gate, graph):
     gate.release()
     qtbot.waitUntil(lambda: graph.up_to_date, timeout=10000)
@@ -103,6 +110,13 @@ def test_a_long_graph_is_built_in_slices_under_a_note_then_whole(qtbot, make_win
     assert 0 < made < NODES and graph.building
     assert graph.note.text() == f"Building graph… {made} of {NODES} nodes"
     assert len(drawn(graph)[0]) == made
+    # Fit takes the whole graph's extent, not only the part made so far.
+    qtbot.mouseClick(w.stepper_panel.findChild(QToolButton, "fitGraph"), Qt.MouseButton.LeftButton)
+    assert graph.scene().sceneRect() == QRectF(*graph.layout_.rect())
+    assert 0.44 < graph.transform().m11() <= 1.2
+    # Hover text is there for a node not made yet (it is written when asked).
+    last = max(graph.layout_.nodes)
+    assert last not in graph.items and graph.tooltip_for(last).startswith("loss.data")
     finish(qtbot, gate, graph)
     assert graph.note.isHidden()
     nodes, edges = drawn(graph)
@@ -115,7 +129,7 @@ def test_a_long_graph_is_built_in_slices_under_a_note_then_whole(qtbot, make_win
 def test_the_walk_rings_the_right_node_during_and_after_the_build(qtbot, make_window, gate):
     w = make_window(project=sequence())
     panel, graph = w.stepper_panel, w.stepper_panel.graph
-    let_slices_run(qtbot, gate, 1)      # laid out; one node made
+    until_laid_out(qtbot, gate, graph)
     for _ in range(3):
         click(qtbot, panel, "stepButton")
     assert graph.building
@@ -138,7 +152,7 @@ def test_the_walk_rings_the_right_node_during_and_after_the_build(qtbot, make_wi
 def test_find_goes_to_a_node_the_build_has_not_reached(qtbot, make_window, gate):
     w = make_window(project=sequence())
     panel, graph = w.stepper_panel, w.stepper_panel.graph
-    let_slices_run(qtbot, gate, 1)
+    until_laid_out(qtbot, gate, graph)
     nid = panel.stepper.trace.by_name["layers.0.t10.act"]
     assert nid not in graph.items and graph.building
     qtbot.keyClicks(panel.find, "layers.0.t10.act")
@@ -149,6 +163,18 @@ def test_find_goes_to_a_node_the_build_has_not_reached(qtbot, make_window, gate)
     assert graph.viewport().rect().contains(centre)
     finish(qtbot, gate, graph)
     assert [i.node_id for i in graph.scene().selectedItems()] == [nid]
+
+
+def test_find_right_after_opening_lays_the_graph_out_at_once(qtbot, make_window, gate):
+    w = make_window(project=sequence())
+    panel, graph = w.stepper_panel, w.stepper_panel.graph
+    assert graph.layout_ is None and graph.building
+    qtbot.keyClicks(panel.find, "loss.data")
+    qtbot.keyClick(panel.find, Qt.Key.Key_Return)
+    nid = panel.stepper.trace.by_name["loss.data"]
+    assert panel.sample_error.text() == "" and graph.selected == nid and graph.items[nid].isSelected()
+    finish(qtbot, gate, graph)
+    assert len(drawn(graph)[0]) == NODES
 
 
 def test_an_open_or_a_fold_during_a_build_leaves_no_stale_items(qtbot, make_window, gate, tmp_path):
