@@ -68,6 +68,7 @@ class GraphView(QGraphicsView):
         self._layout_due = False        # a big graph is laid out in the first slice of its build
         self._fit_due = False
         self._fresh_layout: GraphLayout | None = None     # worked out by a slice, not yet taken up
+        self._slice_began: float | None = None
         self._state_cache: dict | None = None
         self._current: int | None = None     # the traced node the walk is on
         self._palette: tuple | None = None
@@ -226,7 +227,8 @@ class GraphView(QGraphicsView):
         """Make missing items and update stale ones, what is on screen first, for at most
         ``seconds`` (None: all of it); the rest in the next slices."""
         building = bool(self._unbuilt)
-        deadline = None if seconds is None else time.perf_counter() + seconds
+        # Inside a slice, what the slice did before (taking up the layout) counts too.
+        deadline = None if seconds is None else (self._slice_began or time.perf_counter()) + seconds
         stale_seen, stale_rest = self._split_visible(self._stale)
         new_seen, new_rest = self._split_visible(self._unbuilt)
         done = 0
@@ -249,6 +251,13 @@ class GraphView(QGraphicsView):
             self.buildFinished.emit()
 
     def _next_slice(self) -> None:
+        self._slice_began = time.perf_counter()
+        try:
+            self._slice()
+        finally:
+            self._slice_began = None
+
+    def _slice(self) -> None:
         if self._layout_due and self._fresh_layout is None:
             self._fresh_layout = self._layout()     # taken up in the next slice: two shorter blocks
             self._slicer.start()
