@@ -1,7 +1,8 @@
 """The big-input cases of the size budget: what the largest allowed inputs cost,
 and how quickly inputs over a limit are refused (before allocating).
 
-Run: python benchmarks/big_inputs.py
+Run: python benchmarks/big_inputs.py   (--walk-only: only the 500-step recurrent walk, in the
+window too: the longest block on the GUI thread while opening, re-tracing and stepping it)
 """
 
 from __future__ import annotations

@@ -290,8 +290,9 @@ class GraphView(QGraphicsView):
         self.note.show()
 
     def _place_note(self) -> None:
+        # Bottom right: the legend (View › Show legends) takes the top left.
         vp = self.viewport()
-        self.note.move(max(vp.width() - self.note.width() - 6, 0), 6)
+        self.note.move(max(vp.width() - self.note.width() - 6, 0), max(vp.height() - self.note.height() - 6, 0))
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
