@@ -117,6 +117,8 @@ def test_a_long_graph_is_built_in_slices_under_a_note_then_whole(qtbot, make_win
     # Hover text is there for a node not made yet (it is written when asked).
     last = max(graph.layout_.nodes)
     assert last not in graph.items and graph.tooltip_for(last).startswith("loss.data")
+    with qtbot.waitSignal(graph.buildFinished, timeout=10000):
+        gate.release()
     finish(qtbot, gate, graph)
     assert graph.note.isHidden()
     nodes, edges = drawn(graph)
