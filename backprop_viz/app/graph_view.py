@@ -4,11 +4,13 @@ Nodes show their op and, once the walk has reached them, their value and
 (during the backward pass) their gradient; the fill encodes |gradient| on a
 log scale, so vanishing gradients fade toward the inputs.
 
-A long unrolled walk has thousands of nodes. The layout is worked out in one go (Qt-free,
-:mod:`backprop_viz.session.graph_layout`); the items are made, and brought up to date after
-a step, at most :data:`SLICE_MS` at a time, what is on screen first, while a note says how far
-the build is. The node the walk is on, or that was found, is made at once; an export first
-finishes the build (:meth:`GraphView.complete`).
+A long unrolled walk has thousands of nodes. Its layout (Qt-free,
+:mod:`backprop_viz.session.graph_layout`) is worked out in one slice from the event loop and
+taken up in the next, not in the same go as the trace that asked for it; the items are then
+made, and brought up to date after a step, at most :data:`SLICE_MS` at a time, what is on
+screen first, while a note says how far the build is. The node the walk is on, or that was
+found, is made at once; an export first finishes the build (:meth:`GraphView.complete`).
+A graph of up to :data:`AT_ONCE` nodes is built at once.
 """
 
 from __future__ import annotations
