@@ -1,7 +1,8 @@
 """The big-input cases of the size budget: what the largest allowed inputs cost,
 and how quickly inputs over a limit are refused (before allocating).
 
-Run: python benchmarks/big_inputs.py
+Run: python benchmarks/big_inputs.py   (--walk-only: only the 500-step recurrent walk, in the
+window too: the longest block on the GUI thread while opening, re-tracing and stepping it)
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ def row(case, result, seconds, peak):
 
 
 def main() -> None:
+    if "--walk-only" in sys.argv:
+        print("| case | time | peak memory | result |\n| --- | --- | --- | --- |")
+        long_walk()
+        return
     print("| case | time | peak memory | result |\n| --- | --- | --- | --- |")
     big_net = {"format": "backprop-viz/network", "inputs": 2, "loss": "mse",
                "layers": [{"units": 20000}, {"units": 20000}, {"units": 1}]}
@@ -103,11 +108,15 @@ def long_walk() -> None:
     open_long_walk(p)
 
 
-def open_long_walk(project) -> None:
-    """Opening that project in the window: everything on the GUI thread until it is drawn,
-    and the part of it that builds the graph scene (one node per op and time step)."""
+def open_long_walk(project, rounds: int = 5) -> None:
+    """Opening that project in the window, re-tracing and stepping it: the longest time the GUI
+    thread went without looking at its event loop (a 10 ms heartbeat timer's largest gap), how
+    much of that block was the graph scene, and the time until the graph was complete.
+    ``rounds`` turns of each, medians (the machine may be shared)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from statistics import median
     from backprop_viz.app.application import make_app, wait_until_drawn
+    from backprop_viz.app.graph_view import GraphView
     from backprop_viz.app.main_window import MainWindow
     app = make_app()
     started = time.perf_counter()
@@ -116,14 +125,77 @@ def open_long_walk(project) -> None:
     w.show()
     wait_until_drawn(w, app)
     opened = time.perf_counter() - started
-    graph = w.stepper_panel.graph
-    started = time.perf_counter()
-    graph.set_stepper(w.stepper_panel.stepper)
-    built = time.perf_counter() - started
-    row("  open it in the window, until drawn", f"{len(graph.items):,} graph nodes", opened, 0)
-    row("  of which: the graph scene", "", built, 0)
+    row("  a new window with it, until drawn", f"{len(w.stepper_panel.stepper.trace.nodes):,} graph nodes",
+        opened, 0)
+    graph_blocks: list[float] = []     # the graph's slices: laying out, making and updating items
+    original_slice = GraphView._next_slice
+
+    def timed_slice(self):
+        t0 = time.perf_counter()
+        original_slice(self)
+        graph_blocks.append(time.perf_counter() - t0)
+    GraphView._next_slice = timed_slice
+    folder = tempfile.mkdtemp()
+    path = os.path.join(folder, "long_walk.json")
+    project.save(path)
+
+    def graph_done():
+        return w.stepper_panel.graph.up_to_date
+    panel = lambda: w.stepper_panel     # noqa: E731  (File › Open makes a new panel)
+    cases = [("File › Open of it", lambda: w.open_path(path)),
+             ("re-trace the walk (a weight edited, another sample)", lambda: panel().rebuild()),
+             ("walk: to the loss", lambda: panel().run_to_loss()),
+             ("walk: to the end of the backward pass", lambda: panel().run_to_end()),
+             ("walk: one step back", lambda: panel().step_back()),
+             ("walk: restart", lambda: panel().restart()),
+             ("fold time, then unfold", lambda: (panel().fold.setChecked(True), panel().fold.setChecked(False)))]
+    results = {name: [] for name, _ in cases}
+    for _ in range(rounds):
+        for name, action in cases:
+            w.doc.undo_stack.setClean()
+            graph_blocks.clear()
+            results[name].append(heartbeat(app, action, graph_done))
+            results[name][-1] += (max(graph_blocks, default=0.0),)
+    print(f"\nIn the window ({rounds} rounds, medians; worst longest block in brackets):\n\n"
+          "| action | longest block on the GUI thread | the graph's longest slice | graph complete after |\n"
+          "| --- | --- | --- | --- |")
+    for name, runs in results.items():
+        gap, done, own = (median(r[i] for r in runs) for i in range(3))
+        worst = max(r[0] for r in runs)
+        print(f"| {name} | {gap * 1000:,.0f} ms ({worst * 1000:,.0f}) | {own * 1000:,.0f} ms | {done * 1000:,.0f} ms |")
+    GraphView._next_slice = original_slice
     w.doc.undo_stack.setClean()
     w.close()
+
+
+def heartbeat(app, action, done, limit: float = 120.0) -> tuple[float, float]:
+    """(the longest gap between two looks at the event loop, seconds until ``done()``) for
+    ``action`` started from the event loop."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    ticks: list[float] = []
+    loop = QEventLoop()
+    state = {"started": None}
+
+    def beat():
+        ticks.append(time.perf_counter())
+        if state["started"] is not None and done() or ticks[-1] - (state["started"] or ticks[-1]) > limit:
+            loop.quit()
+
+    def start():
+        state["started"] = time.perf_counter()
+        ticks.append(state["started"])
+        action()
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(beat)
+    timer.start()
+    QTimer.singleShot(20, start)
+    loop.exec()
+    timer.stop()
+    finished = ticks[-1] - state["started"]
+    after = [t for t in ticks if t >= state["started"]]
+    gaps = [b - a for a, b in zip(after, after[1:])]
+    return max(gaps, default=0.0), finished
 
 
 if __name__ == "__main__":

@@ -147,7 +147,9 @@ class ExportActions:
         if not path:
             return False
         path = self._ext(path, ("png", "svg"), "png")
-        return self._scene(self.w.stepper_panel.graph.scene(), path)
+        graph = self.w.stepper_panel.graph
+        graph.complete()        # a long walk's graph may still be being built: all of it is drawn
+        return self._scene(graph.scene(), path)
 
     def plot(self, name, path=None, size=None) -> bool:
         from ..session.exports import heatmap_csv

@@ -269,12 +269,15 @@ def export_step_sequence(panel, folder: str, stem: str = "step", scale: float = 
     os.makedirs(folder, exist_ok=True)
     st = panel.stepper
     st.restart()
+    panel.graph.refresh()
+    panel.graph.complete()      # every frame shows every node, in its state at that step
     # One frame size for the whole sequence: highlights must not change the crop.
     rect = panel.graph.scene().itemsBoundingRect().marginsAdded(QMarginsF(30, 30, 30, 30))
     paths = []
     total = len(st.steps) + 1
     for i in range(total):
         panel.graph.refresh()
+        panel.graph.complete()
         path = os.path.join(folder, f"{stem}_{i:03d}.png")
         export_scene(panel.graph.scene(), path, scale, rect=rect)
         paths.append(path)

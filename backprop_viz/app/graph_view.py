@@ -3,183 +3,41 @@
 Nodes show their op and, once the walk has reached them, their value and
 (during the backward pass) their gradient; the fill encodes |gradient| on a
 log scale, so vanishing gradients fade toward the inputs.
+
+A long unrolled walk has thousands of nodes. Its layout (Qt-free,
+:mod:`backprop_viz.session.graph_layout`) is worked out in one slice from the event loop and
+taken up in the next, not in the same go as the trace that asked for it; the items are then
+made, and brought up to date after a step, at most :data:`SLICE_MS` at a time, what is on
+screen first, while a note says how far the build is. The node the walk is on, or that was
+found, is made at once; an export first finishes the build (:meth:`GraphView.complete`).
+A graph of up to :data:`AT_ONCE` nodes is built at once.
 """
 
 from __future__ import annotations
 
-import re
+import time
 
-
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
-from PySide6.QtWidgets import (QGraphicsItem, QGraphicsLineItem, QGraphicsRectItem, QGraphicsScene,
-                               QGraphicsView, QStyle)
+from PySide6.QtCore import QLineF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QLabel
 
 from ..engine.formatting import fmt
+from ..session.graph_layout import (CHIP_TO_SUM, NODE_H, NODE_W, GraphLayout, layout_graph,  # noqa: F401
+                                    short_name as _short)
 from ..session.stepper import LAYER, Stepper
-from ..session.graph_folding import FoldGroup, FoldPlan, column_widths, fold_plan, folded, needed_units
-from ..session.layout_geometry import layered_depths
+from ..session.graph_folding import column_widths, folded, needed_units
 from . import theme
+from .graph_items import EdgeChunkItem, GraphNodeItem, GroupNodeItem
 from .zoom import wheel_zoom
 
-NODE_W, NODE_H = 132, 50
-COL_GAP, ROW_GAP = 176, 62
-# At neuron level a neuron's weights and bias are small chips stacked right beside its sum node.
-CHIP_H, CHIP_GAP, CHIP_TO_SUM = 36, 40, 36
-BAND_GAP = 18
-
-
-class NodeText:
-    """One line of a node's text, painted by the node itself: a long unrolled walk has
-    thousands of nodes, and four text items each made opening it take seconds."""
-    _metrics: dict[tuple, QFontMetricsF] = {}
-    _widths: dict[tuple, float] = {}
-
-    def __init__(self, text: str, font: QFont, x: float, y: float, color: QColor):
-        self._text, self.font, self.x, self.y, self.color = text, font, x, y, color
-        key = (font.pointSizeF(), font.bold())
-        if key not in NodeText._metrics:
-            NodeText._metrics[key] = QFontMetricsF(font)
-        self.metrics = NodeText._metrics[key]
-
-    def text(self) -> str:
-        return self._text
-
-    def setText(self, text: str) -> None:
-        self._text = text
-
-    def width(self) -> float:
-        # Thousands of nodes share a few texts ("not computed", op names): measured once each.
-        key = (id(self.metrics), self._text)
-        w = NodeText._widths.get(key)
-        if w is None:
-            if len(NodeText._widths) > 50_000:
-                NodeText._widths.clear()
-            w = NodeText._widths[key] = self.metrics.horizontalAdvance(self._text)
-        return w
-
-    def elide(self, width: float) -> None:
-        if self.width() > width:
-            self._text = self.metrics.elidedText(self._text, Qt.TextElideMode.ElideRight, width)
-
-    def paint(self, painter) -> None:
-        if self._text:
-            painter.setFont(self.font)
-            painter.setPen(self.color)
-            painter.drawText(QPointF(self.x, self.y + self.metrics.ascent()), self._text)
-
-
-def _fonts() -> tuple[QFont, QFont]:
-    bold = QFont()
-    bold.setBold(True)
-    bold.setPointSizeF(8.5)
-    small = QFont()
-    small.setPointSizeF(7.5)
-    return bold, small
-
-
-class GraphNodeItem(QGraphicsRectItem):
-    _fonts: tuple[QFont, QFont] | None = None
-
-    def __init__(self, node_id: int, title: str, subtitle: str = "", compact: bool = False):
-        super().__init__(0, 0, NODE_W, CHIP_H if compact else NODE_H)
-        self.node_id = node_id
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
-        self.setAcceptHoverEvents(True)
-        self.setZValue(2)
-        if GraphNodeItem._fonts is None:
-            GraphNodeItem._fonts = _fonts()
-        bold, small = GraphNodeItem._fonts
-        ink = theme.text_color()
-        self.sub = NodeText(subtitle, small, 0, 3, ink)
-        self.sub.x = NODE_W - 6 - self.sub.width()
-        self.title = NodeText(title, bold, 6, 0 if compact else 2, ink)
-        self.value = NodeText("", small, 6, 11 if compact else 18, ink)
-        self.grad = NodeText("", small, 6, 22 if compact else 32, ink)
-        self.title.elide(NODE_W - 12 - self.sub.width())
-        self.lines = (self.title, self.sub, self.value, self.grad)
-
-    def paint(self, painter, option, widget=None):
-        option.state &= ~QStyle.StateFlag.State_Selected
-        super().paint(painter, option, widget)
-        for line in self.lines:
-            line.paint(painter)
-
-    def hoverEnterEvent(self, event):
-        # The tooltip is written when asked: value, gradient and formula as of this step.
-        views = self.scene().views() if self.scene() else []
-        if views and hasattr(views[0], "tooltip_for"):
-            self.setToolTip(views[0].tooltip_for(self.node_id))
-        super().hoverEnterEvent(event)
-
-    def show_state(self, value: str | None, grad: str | None, magnitude: float | None,
-                   current: bool, selected: bool, on_path: bool, palette: tuple | None = None):
-        """``palette``: (base, text, muted) colours, read once per refresh by the view."""
-        base, text, muted_pen = palette or (theme.base_color(), theme.text_color(), theme.muted_color())
-        computed = value is not None
-        fill = theme.gradient_color(magnitude) if grad is not None else base
-        self.setBrush(QBrush(fill))
-        ink = theme.readable_on(fill) if grad is not None else text
-        muted = QColor(ink)
-        if not computed:
-            muted.setAlpha(110)
-        for line in self.lines:
-            line.color = muted if not computed else ink
-        self.value.setText(f"= {value}" if computed else "not computed")
-        self.grad.setText(f"∂E: {grad}" if grad is not None else "")
-        self.value.elide(NODE_W - 12)
-        self.grad.elide(NODE_W - 12)
-        self.update()
-        if current:
-            pen = QPen(theme.HIGHLIGHT, 4)
-        elif selected or on_path:
-            pen = QPen(theme.HIGHLIGHT, 2.5, Qt.PenStyle.DashLine if on_path and not selected else Qt.PenStyle.SolidLine)
-        elif computed:
-            pen = QPen(text, 1.4)
-        else:
-            pen = QPen(muted_pen, 1.2, Qt.PenStyle.DashLine)
-        self.setPen(pen)
-
-
-class GroupNodeItem(GraphNodeItem):
-    """The "… N more" node of a folded layer: a click opens the layer."""
-
-    def __init__(self, group: FoldGroup):
-        super().__init__(group.id, group.title, "")
-        self.group = group
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, False)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip(group.describe())
-        self.show_counts(0, len(group.members), None)
-
-    def show_counts(self, computed: int, total: int, largest_grad: float | None) -> None:
-        fill = theme.gradient_color(largest_grad) if largest_grad is not None else theme.base_color()
-        self.setBrush(QBrush(fill))
-        ink = theme.readable_on(fill) if largest_grad is not None else theme.text_color()
-        for line in self.lines:
-            line.color = QColor(ink)
-        self.value.setText(f"{computed} of {total} computed")
-        self.grad.setText("click to show all")
-        self.setPen(QPen(theme.muted_color(), 1.4, Qt.PenStyle.DotLine))
-        self.update()
-
-    def hoverEnterEvent(self, event):
-        QGraphicsRectItem.hoverEnterEvent(self, event)
-
-    def mousePressEvent(self, event):
-        event.accept()      # not the start of a drag: the release opens the layer
-
-    def mouseReleaseEvent(self, event):
-        views = self.scene().views() if self.scene() else []
-        if views and hasattr(views[0], "expand_column"):
-            # After this event returns: opening the layer rebuilds the scene this item is in.
-            column = self.group.column
-            QTimer.singleShot(0, lambda: views[0].expand_column(column))
-        event.accept()
+SLICE_MS = 40           # the most item work done on the GUI thread in one go, in milliseconds
+AT_ONCE = 400           # a graph of up to this many nodes is built and updated at once (no note, no wait)
+EDGES_PER_ITEM = 256    # edges drawn by one scene item
 
 
 class GraphView(QGraphicsView):
     nodeClicked = Signal(int)
+    buildFinished = Signal()        # every node of the current graph has its item
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -192,8 +50,9 @@ class GraphView(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.stepper: Stepper | None = None
-        self.items: dict[int, GraphNodeItem] = {}
-        self.edges: list[tuple[int, int, QGraphicsLineItem]] = []
+        self.layout_: GraphLayout | None = None
+        self.items: dict[int, GraphNodeItem] = {}      # the nodes made so far
+        self.edges: list[tuple[int, int, QLineF]] = []   # every edge of the layout
         self.selected: int | None = None
         self.path_nodes: set[int] = set()
         self.path_edges: set[tuple[int, int]] = set()
@@ -205,9 +64,33 @@ class GraphView(QGraphicsView):
         self.expanded: set[int] = set()         # columns the learner opened
         self.pinned: set[tuple[int, int]] = set()   # neurons found or selected inside folded columns
         self._walk_reveal: frozenset = frozenset()  # the neurons the current step needs shown
-        self._plan: FoldPlan | None = None
+        self._plan = None
         self._level = None
         self._syncing = False
+        self._layout_due = False        # a big graph is laid out in the first slice of its build
+        self._fit_due = False
+        self._fresh_layout: GraphLayout | None = None     # worked out by a slice, not yet taken up
+        self._slice_began: float | None = None
+        self._state_cache: dict | None = None
+        self._current: int | None = None     # the traced node the walk is on
+        self._palette: tuple | None = None
+        self._unbuilt: dict[int, None] = {}     # laid-out nodes without an item yet, in layout order
+        self._stale: dict[int, None] = {}       # made nodes that show an older state of the walk
+        self._edges_at: dict[int, list[int]] = {}   # node → indices of its edges
+        self._new_edges: list[int] = []         # edges whose two ends now exist, not drawn yet
+        self._chunks: list[EdgeChunkItem] = []
+        self._drawn_path: set[tuple[int, int]] = set()
+        self._slicer = QTimer(self)
+        self._slicer.setSingleShot(True)
+        self._slicer.setInterval(0)
+        self._slicer.timeout.connect(self._next_slice)
+        self.note = QLabel(self.viewport())
+        self.note.setObjectName("graphBuildNote")
+        base = theme.base_color()
+        self.note.setStyleSheet(f"QLabel#graphBuildNote {{ background: rgba({base.red()},{base.green()},"
+                                f"{base.blue()},230); border: 1px solid rgba(128,128,128,150); padding: 3px; }}")
+        self.note.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.note.hide()
         self.scene().selectionChanged.connect(self._on_selection)
 
     # -- building ---------------------------------------------------------------------
@@ -220,157 +103,291 @@ class GraphView(QGraphicsView):
         self.stepper = stepper
         self.selected = None
         self.path_nodes, self.path_edges = set(), set()
-        self._rebuild()
-        if not keep_view:
-            self.fit()
+        self._rebuild(fit=not keep_view)
 
-    def _nodes_of(self, stepper: Stepper):
-        if stepper.level == LAYER:
-            return [(n.id, n.name, n.op, list(n.inputs), "×".join(map(str, n.shape)) or "scalar")
-                    for n in stepper.trace.nodes]
-        return [(n.id, n.label, n.kind, list(n.inputs), "") for n in stepper.view.nodes]
+    @staticmethod
+    def _nodes_of(stepper: Stepper):
+        return stepper.trace.nodes if stepper.level == LAYER else stepper.view.nodes
 
-    def _rebuild(self) -> None:
+    @property
+    def building(self) -> bool:
+        """The graph is not laid out yet, or some of its nodes have no item yet."""
+        return self._layout_due or bool(self._unbuilt)
+
+    @property
+    def up_to_date(self) -> bool:
+        """Every node has its item, showing the walk as it is now."""
+        return not self.building and not self._stale
+
+    def _rebuild(self, fit: bool = False) -> None:
+        """Lay the graph out anew and start making its items (what a slice in progress had
+        made is thrown away with the old scene). A big graph is laid out in the first slice,
+        not in the same go as the walk's trace that asked for it."""
         self._state_cache = None
         self._syncing = True
-        scene = self.scene()
-        scene.clear()
+        self._slicer.stop()
+        self.scene().clear()
         self.items.clear()
-        self.edges.clear()
+        self._chunks.clear()
+        self._unbuilt, self._stale, self._new_edges = {}, {}, []
+        self._drawn_path = set()
+        self.layout_, self._plan, self.edges, self._edges_at = None, None, [], {}
+        self.scene().setSceneRect(QRectF())
+        self._syncing = False
+        self._layout_due = self.stepper is not None
+        self._fresh_layout = None
+        self._fit_due = fit
         if self.stepper is None:
-            self._syncing = False
+            self._groups = {}
+            self._show_note()
             return
         self._level = self.stepper.level
-        nodes = self._nodes_of(self.stepper)
-        depth = layered_depths([(nid, inputs) for nid, _, _, inputs, _ in nodes])
-        rep = {nid: nid for nid, *_ in nodes}
-        if self.fold_time and self._level == LAYER:
-            # Folded: every time step of an op is one node (placed where its first step was).
-            first: dict[str, int] = {}
-            for nid, name, *_ in nodes:
-                rep[nid] = first.setdefault(fold_name(name), nid)
-            depth = {nid: min(depth[m] for m in rep if rep[m] == rep[nid]) for nid in rep}
-            folded_inputs = {}
-            for nid, _, _, inputs, _ in nodes:
-                folded_inputs.setdefault(rep[nid], {}).update(dict.fromkeys(rep[i] for i in inputs))
-            nodes = [(nid, fold_name(name), op, [i for i in folded_inputs[nid] if i != nid], shape)
-                     for nid, name, op, inputs, shape in nodes if rep[nid] == nid]
-            # Close the gaps the other time steps leave: consecutive columns.
-            rank = {d: r for r, d in enumerate(sorted({depth[nid] for nid, *_ in nodes}))}
-            depth = {nid: rank[depth[nid]] for nid, *_ in nodes}
-        self._plan = None
-        if self._level != LAYER:
-            # Neuron level: chips folded into their sums, wide layers into "… N more" groups.
-            plan = self._plan = fold_plan(self.stepper.view, self.expanded, self.pinned | self._walk_reveal,
-                                          fold_weights=self.fold_weights, fold_wide=self.fold_wide)
-            rep = dict(plan.rep)
-            group_inputs: dict[int, dict[int, None]] = {g: {} for g in plan.groups}
-            for nid, _, _, inputs, _ in nodes:
-                if rep[nid] in group_inputs:
-                    group_inputs[rep[nid]].update(dict.fromkeys(rep[i] for i in inputs))
-            nodes = [(nid, name, op, [i for i in dict.fromkeys(rep[i] for i in inputs) if i != nid], shape)
-                     for nid, name, op, inputs, shape in nodes if rep[nid] == nid]
-            nodes += [(g.id, g.title, "group", [i for i in group_inputs[g.id] if i != g.id], "")
-                      for g in plan.groups.values()]
-        self._groups = {}
-        for member, r in rep.items():
-            self._groups.setdefault(r, []).append(member)
-        compact: set[int] = set()
-        if self._level != LAYER:
-            pos, compact = neuron_layout(self.stepper.view, folded=self.fold_weights, plan=self._plan)
+        if len(self._nodes_of(self.stepper)) <= AT_ONCE:
+            self._lay_out()
         else:
-            columns: dict[int, list[int]] = {}
-            for nid, *_ in nodes:
-                columns.setdefault(depth[nid], []).append(nid)
-            tallest = max(len(c) for c in columns.values())
-            pos = {}
-            for d, ids in columns.items():
-                y0 = (tallest - len(ids)) * ROW_GAP / 2
-                for r, nid in enumerate(ids):
-                    pos[nid] = QPointF(d * COL_GAP, y0 + r * ROW_GAP)
-        for nid, name, op, inputs, shape in nodes:
-            title = name if self._level != LAYER else _short(name)
-            sub = op if self._level == LAYER and op not in ("param", "input", "const") else shape
-            if self._level != LAYER:
-                sub = ""
-            if op == "group":
-                item = GroupNodeItem(self._plan.groups[nid])
-                item.setPos(pos[nid])
-                scene.addItem(item)
-                self.items[nid] = item
-                continue
-            item = GraphNodeItem(nid, title, sub, compact=nid in compact)
-            item.setPos(pos[nid])
-            item.setToolTip(f"{name}\nop: {op}" + (f"\nshape: {shape}" if shape else ""))
-            scene.addItem(item)
-            self.items[nid] = item
-        for nid, _, _, inputs, _ in nodes:
-            for src in dict.fromkeys(inputs):
-                a, b = pos[src], pos[nid]
-                ha, hb = self.items[src].rect().height(), self.items[nid].rect().height()
-                line = QGraphicsLineItem(a.x() + NODE_W, a.y() + ha / 2, b.x(), b.y() + hb / 2)
-                line.setZValue(0)
-                scene.addItem(line)
-                self.edges.append((src, nid, line))
-        bounds = scene.itemsBoundingRect()
-        scene.setSceneRect(bounds.adjusted(-30, -30, 30, 30))
-        self._syncing = False
+            self._show_note()
+            self._slicer.start()
+
+    def _layout(self) -> GraphLayout:
+        return layout_graph(self.stepper, fold_time=self.fold_time, fold_weights=self.fold_weights,
+                            fold_wide=self.fold_wide, expanded=self.expanded, shown=self.pinned | self._walk_reveal)
+
+    def _lay_out(self) -> None:
+        """The layout (worked out now if no slice did yet) becomes the graph's; items follow."""
+        lay = self.layout_ = self._fresh_layout or self._layout()
+        self._layout_due, self._fresh_layout = False, None
+        self._plan, self._groups = lay.plan, lay.groups
+        self.edges = [(a, b, QLineF(*lay.edge_line(a, b))) for a, b in lay.edges]
+        for i, (a, b) in enumerate(lay.edges):
+            self._edges_at.setdefault(a, []).append(i)
+            self._edges_at.setdefault(b, []).append(i)
+        self._unbuilt = dict.fromkeys(lay.nodes)
+        self.scene().setSceneRect(QRectF(*lay.rect()))
+        if self._fit_due:
+            self._fit_due = False
+            self.fit()
         self.refresh()
+
+    def _ensure_layout(self) -> None:
+        if self._layout_due:
+            self._lay_out()
+
+    def _make(self, nid: int) -> GraphNodeItem:
+        """The item of laid-out node ``nid``, in the scene and showing the walk's state."""
+        node = self.layout_.nodes[nid]
+        if node.group:
+            item = GroupNodeItem(self._plan.groups[nid])
+        else:
+            item = GraphNodeItem(nid, node.title, node.sub, compact=node.compact)
+            item.setToolTip(node.tip)
+        item.setPos(node.x, node.y)
+        self._syncing = True
+        self.scene().addItem(item)
+        item.setSelected(nid == self.selected)
+        self._syncing = False
+        self.items[nid] = item
+        del self._unbuilt[nid]
+        for e in self._edges_at.get(nid, ()):
+            a, b, _ = self.edges[e]
+            if (a if b == nid else b) in self.items:
+                self._new_edges.append(e)
+        self._show(nid, item)
+        return item
+
+    def item_for(self, nid: int) -> GraphNodeItem | None:
+        """The item of drawn node ``nid``, made now if the build has not reached it."""
+        self._ensure_layout()
+        item = self.items.get(nid)
+        if item is None and nid in self._unbuilt:
+            item = self._make(nid)
+            self._flush_edges()
+            self._show_note()
+        elif item is not None and nid in self._stale:
+            self._show(nid, item)
+        return item
+
+    def complete(self) -> None:
+        """Make every item and bring every one up to date now (before an export)."""
+        self._ensure_layout()
+        if self.layout_ is not None:
+            self._work(None)
+        self._slicer.stop()
+
+    def _split_visible(self, ids) -> tuple[list[int], list[int]]:
+        """``ids`` on screen, and the others."""
+        rect = self.mapToScene(self.viewport().rect()).boundingRect()
+        left, top, right, bottom = rect.left(), rect.top(), rect.right(), rect.bottom()
+        nodes = self.layout_.nodes
+        seen, rest = [], []
+        for nid in ids:
+            n = nodes[nid]
+            on = n.x <= right and n.x + NODE_W >= left and n.y <= bottom and n.y + n.height >= top
+            (seen if on else rest).append(nid)
+        return seen, rest
+
+    def _work(self, seconds: float | None) -> None:
+        """Make missing items and update stale ones, what is on screen first, for at most
+        ``seconds`` (None: all of it); the rest in the next slices."""
+        building = bool(self._unbuilt)
+        # Inside a slice, what the slice did before (taking up the layout) counts too.
+        deadline = None if seconds is None else (self._slice_began or time.perf_counter()) + seconds
+        stale_seen, stale_rest = self._split_visible(self._stale)
+        new_seen, new_rest = self._split_visible(self._unbuilt)
+        done = 0
+        for stale, ids in ((True, stale_seen), (False, new_seen), (True, stale_rest), (False, new_rest)):
+            for nid in ids:
+                if deadline is not None and done and time.perf_counter() > deadline:
+                    break
+                if stale:
+                    self._show(nid, self.items[nid])
+                else:
+                    self._make(nid)
+                done += 1
+        self._flush_edges()
+        self._show_note()
+        if self._unbuilt or self._stale:
+            self._slicer.start()
+        else:
+            self._slicer.stop()
+        if building and not self._unbuilt:
+            self.buildFinished.emit()
+
+    def _next_slice(self) -> None:
+        self._slice_began = time.perf_counter()
+        try:
+            self._slice()
+        finally:
+            self._slice_began = None
+
+    def _slice(self) -> None:
+        if self._layout_due and self._fresh_layout is None:
+            self._fresh_layout = self._layout()     # taken up in the next slice: two shorter blocks
+            self._slicer.start()
+        elif self._layout_due:
+            self._lay_out()     # the items follow in the next slices
+        else:
+            self._work(SLICE_MS / 1000)
+
+    def _flush_edges(self) -> None:
+        """Draw the edges whose two ends now exist, a chunk of them to an item."""
+        new, self._new_edges = self._new_edges, []
+        for i in range(0, len(new), EDGES_PER_ITEM):
+            chunk = EdgeChunkItem([self.edges[e] for e in new[i:i + EDGES_PER_ITEM]])
+            chunk.set_path(self._drawn_path)
+            self.scene().addItem(chunk)
+            self._chunks.append(chunk)
+
+    def _show_note(self) -> None:
+        if self._layout_due:
+            total = len(self._nodes_of(self.stepper))
+            self.note.setText(f"Building graph… laying out {total:,} nodes")
+        elif self._unbuilt:
+            total = len(self.layout_.nodes)
+            self.note.setText(f"Building graph… {total - len(self._unbuilt):,} of {total:,} nodes")
+        else:
+            self.note.hide()
+            return
+        self.note.adjustSize()
+        self._place_note()
+        self.note.show()
+
+    def _place_note(self) -> None:
+        # Bottom right: the legend (View › Show legends) takes the top left.
+        vp = self.viewport()
+        self.note.move(max(vp.width() - self.note.width() - 6, 0), max(vp.height() - self.note.height() - 6, 0))
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._place_note()
 
     # -- state ------------------------------------------------------------------------------
     def refresh(self) -> None:
+        """Follow the walk: the node it is on at once, what is on screen next, the rest in slices."""
         st = self.stepper
         if st is None:
             return
         if st.level != self._level:
             self._rebuild()
             return
+        if self._layout_due:
+            return      # laid out in the next slice, which then refreshes
         current = st.current.node if st.current else None
         if self._reveal_for(current):
             return
+        self._current = current
         # A long unrolled walk has thousands of nodes: redraw only those whose state changed.
-        cache = getattr(self, "_state_cache", None)
+        cache = self._cache()
+        self._palette = (theme.base_color(), theme.text_color(), theme.muted_color())
+        marks = []     # ring, selection or path changed: drawn now, wherever they are
+        for nid in self.items:
+            key, old = self._key(nid), cache.get(nid)
+            if old != key:
+                self._stale[nid] = None
+                if old is None or key[0] != "group" and old[3:] != key[3:]:
+                    marks.append(nid)
+        for nid in marks:
+            self._show(nid, self.items[nid])
+        rep = self._plan.rep if self._plan is not None else {}
+        drawn = {(rep.get(a, a), rep.get(b, b)) for a, b in self.path_edges}
+        if drawn != self._drawn_path:
+            self._drawn_path = drawn
+            for chunk in self._chunks:
+                chunk.set_path(drawn)
+        shown_current = self.layout_.shown_for(current) if current is not None else None
+        item = self.item_for(shown_current) if shown_current is not None else None
+        if item is not None:
+            self.ensureVisible(item, 40, 40)
+        self._work(None if len(self.layout_.nodes) <= AT_ONCE else SLICE_MS / 1000)
+
+    def _cache(self) -> dict:
+        """What each made node shows, as of the walk, digits and folding it was drawn for."""
+        st = self.stepper
+        cache = self._state_cache
         if cache is None or cache.get("_for") != (id(st), st.level, self.digits, self.fold_weights):
             cache = self._state_cache = {"_for": (id(st), st.level, self.digits, self.fold_weights)}
-        palette = (theme.base_color(), theme.text_color(), theme.muted_color())
-        for nid, item in self.items.items():
-            if isinstance(item, GroupNodeItem):
-                self._refresh_group(item, cache)
-                continue
-            members = self._groups.get(nid, [nid])
-            states = [(m, *st.node_state(m)) for m in members]
-            # A folded node shows its latest computed time step.
-            shown = max((m for m, v, _ in states if v), default=members[0])
-            has_value = any(v for _, v, _ in states)
-            has_grad = any(g for _, _, g in states)
-            if has_grad:
-                shown = min(m for m, _, g in states if g)    # backward runs back through time
-            if st.level != LAYER:
-                shown = nid            # a neuron shows its own sum, not the weights folded into it
-                has_value, has_grad = st.node_state(nid)
-            key = (shown, has_value, has_grad, current in members, nid == self.selected, nid in self.path_nodes)
-            if cache.get(nid) == key and cache.get("_item", {}).get(nid) is item:
-                continue
-            cache[nid] = key
-            cache.setdefault("_item", {})[nid] = item
-            value, grad = self._numbers(shown)
-            mag = _magnitude(grad) if has_grad and grad is not None else None
-            item.show_state(self._fmt(value) if has_value else None,
-                            self._fmt(grad) if has_grad and grad is not None else None,
-                            mag, current in members, nid == self.selected, nid in self.path_nodes, palette)
-        path_key = (frozenset(self.path_edges), len(self.edges))
-        if cache.get("_edges") != path_key:
-            cache["_edges"] = path_key
-            rep = self._plan.rep if self._plan is not None else {}
-            drawn = {(rep.get(a, a), rep.get(b, b)) for a, b in self.path_edges}
-            for src, dst, line in self.edges:
-                on = (src, dst) in drawn
-                pen = QPen(theme.HIGHLIGHT, 2.5) if on else QPen(theme.muted_color(), 1.0)
-                line.setPen(pen)
-                line.setZValue(1 if on else 0)
-        shown_current = next((n for n, g in self._groups.items() if current in g), current)
-        if shown_current is not None and shown_current in self.items:
-            self.ensureVisible(self.items[shown_current], 40, 40)
+        return cache
+
+    def _key(self, nid: int) -> tuple:
+        """What node ``nid`` shows now, to tell whether its item must be redrawn."""
+        st = self.stepper
+        if self._plan is not None and nid in self._plan.groups:
+            states = [st.node_state(m) for m in self._plan.groups[nid].members]
+            grads = sum(1 for m, (_, g) in zip(self._plan.groups[nid].members, states)
+                        if g and st.view.nodes[m].grad is not None)
+            return ("group", sum(v for v, _ in states), grads)
+        current = self._current
+        members = self._groups.get(nid, [nid])
+        if st.level != LAYER or len(members) == 1:
+            # A neuron shows its own sum, not the weights folded into it.
+            has_value, has_grad = st.node_state(nid)
+            return (nid, has_value, has_grad, current in members, nid == self.selected, nid in self.path_nodes)
+        states = [(m, *st.node_state(m)) for m in members]
+        # A folded node shows its latest computed time step.
+        shown = max((m for m, v, _ in states if v), default=members[0])
+        has_value = any(v for _, v, _ in states)
+        has_grad = any(g for _, _, g in states)
+        if has_grad:
+            shown = min(m for m, _, g in states if g)    # backward runs back through time
+        return (shown, has_value, has_grad, current in members, nid == self.selected, nid in self.path_nodes)
+
+    def _show(self, nid: int, item: GraphNodeItem) -> None:
+        """Draw node ``nid`` as the walk has it now."""
+        key = self._key(nid)
+        self._cache()[nid] = key
+        self._stale.pop(nid, None)
+        if key[0] == "group":
+            st = self.stepper
+            members = item.group.members
+            grads = [abs(st.view.nodes[m].grad) for m in members
+                     if st.node_state(m)[1] and st.view.nodes[m].grad is not None]
+            item.show_counts(key[1], len(members), max(grads) if grads else None)
+            return
+        shown, has_value, has_grad, current, selected, on_path = key
+        value, grad = self._numbers(shown)
+        mag = _magnitude(grad) if has_grad and grad is not None else None
+        item.show_state(self._fmt(value) if has_value else None,
+                        self._fmt(grad) if has_grad and grad is not None else None,
+                        mag, current, selected, on_path, self._palette)
 
     # -- folded layers ------------------------------------------------------------------------
     def _reveal_for(self, current: int | None) -> bool:
@@ -391,6 +408,7 @@ class GraphView(QGraphicsView):
 
     def reveal(self, nid: int) -> None:
         """Draw ``nid`` as itself, opening the folded layers it hides in for good."""
+        self._ensure_layout()
         if self._plan is None or nid not in self._plan.hidden or self.stepper is None:
             return
         self.pinned |= needed_units(self.stepper.view, nid)
@@ -400,18 +418,6 @@ class GraphView(QGraphicsView):
         """Open a folded layer (a click on its "… N more" node)."""
         self.expanded.add(column)
         self._rebuild()
-
-    def _refresh_group(self, item: GroupNodeItem, cache: dict) -> None:
-        st = self.stepper
-        states = [st.node_state(m) for m in item.group.members]
-        grads = [abs(st.view.nodes[m].grad) for m, (_, g) in zip(item.group.members, states)
-                 if g and st.view.nodes[m].grad is not None]
-        key = ("group", sum(v for v, _ in states), len(grads))
-        if cache.get(item.node_id) == key and cache.get("_item", {}).get(item.node_id) is item:
-            return
-        cache[item.node_id] = key
-        cache.setdefault("_item", {})[item.node_id] = item
-        item.show_counts(sum(v for v, _ in states), len(states), max(grads) if grads else None)
 
     def _numbers(self, nid):
         """(value, |grad| or signed grad) as floats or arrays, for display."""
@@ -458,6 +464,7 @@ class GraphView(QGraphicsView):
         self.refresh()
 
     def fit(self) -> None:
+        self._ensure_layout()     # the whole graph's extent, even before its items are made
         rect = self.scene().sceneRect()
         if rect.isEmpty():
             return
@@ -506,14 +513,16 @@ class GraphView(QGraphicsView):
             nid = names[matches[0]] if matches else None
         if nid is None:
             return None
+        self._ensure_layout()
         self.reveal(nid)
-        shown = next((r for r, members in self._groups.items() if nid in members), nid)
-        if shown not in self.items:
+        shown = self.layout_.shown_for(nid)
+        item = self.item_for(shown)       # made now if the build has not reached it yet
+        if item is None:
             return None
         self.nodeClicked.emit(shown)
         if self.selected != shown:
             self.select_node(shown)
-        self.centerOn(self.items[shown])
+        self.centerOn(item)
         return shown
 
     def tooltip_for(self, nid: int) -> str:
@@ -562,101 +571,6 @@ class GraphView(QGraphicsView):
             self.digits = old
 
 
-def neuron_layout(view, folded: bool = False, plan: FoldPlan | None = None) -> tuple[dict[int, QPointF], set[int]]:
-    """Neuron-level positions: layers left to right; in each, every neuron is a band with its
-    weight and bias chips stacked beside its weighted sum, then its activation (and skip sum).
-    A folded layer's "… N more" node takes one band where its first hidden neuron would be.
-    Returns the positions and the ids drawn as compact chips."""
-    nodes = view.nodes
-    pos: dict[int, QPointF] = {}
-    compact: set[int] = set()
-    shown = plan.visible if plan is not None else (lambda nid: True)
-    group_at: dict[tuple[int, int], int] = {}     # (column, first hidden unit) → group id
-    for g in (plan.groups.values() if plan is not None else ()):
-        group_at[(g.column, g.units[0])] = g.id
-    columns: list[list[tuple[int, float, float]]] = []   # per layer block: (id, x, y) before centring
-    block, r = [], 0
-    for n in nodes:
-        if n.kind != "input":
-            continue
-        gid = group_at.get((0, n.tensor[1][1]))
-        if gid is not None:
-            block.append((gid, 0.0, r * ROW_GAP))
-            r += 1
-        if shown(n.id):
-            block.append((n.id, 0.0, r * ROW_GAP))
-            r += 1
-    columns.append(block)
-    x = COL_GAP
-    layers = sorted({n.layer for n in nodes if n.kind == "sum"})
-    after_sum: dict[tuple, list] = {}
-    for n in nodes:
-        if n.kind in ("act", "residual"):
-            after_sum.setdefault((n.layer, n.unit), []).append(n)
-    last_x = 0.0
-    for li in layers:
-        sums = [n for n in nodes if n.kind == "sum" and n.layer == li]
-        block, y = [], 0.0
-        x_sum = x + NODE_W + CHIP_TO_SUM
-        x_act = x_sum + COL_GAP
-        x_res = x_act + COL_GAP
-        has_res = any(n.kind == "residual" and n.layer == li for n in nodes)
-        for s in sums:
-            gid = group_at.get((li + 1, s.unit))
-            if gid is not None:
-                block.append((gid, x_sum, y))
-                y += NODE_H + BAND_GAP
-            if not shown(s.id):
-                continue
-            chips = [] if folded else [i for i in s.inputs if nodes[i].kind in ("weight", "bias") and shown(i)]
-            band = max(len(chips) * CHIP_GAP, NODE_H)
-            for k, c in enumerate(chips):
-                block.append((c, x, y + k * CHIP_GAP))
-                compact.add(c)
-            mid = y + band / 2 - NODE_H / 2
-            block.append((s.id, x_sum, mid))
-            for n in after_sum.get((li, s.unit), ()):
-                block.append((n.id, x_act if n.kind == "act" else x_res, mid))
-            y += band + BAND_GAP
-        columns.append(block)
-        last_x = x_res if has_res else x_act
-        x = last_x + COL_GAP
-    # The loss, its targets (below the outputs), penalties and the total.
-    tail, y = [], 0.0
-    targets = [n.id for n in nodes if n.kind == "target" and shown(n.id)]
-    loss = [n.id for n in nodes if n.kind == "loss"]
-    pens = [n.id for n in nodes if n.kind == "penalty"]
-    total = [n.id for n in nodes if n.kind == "total"]
-    out_block = columns[-1]
-    out_bottom = max((yy for _, _, yy in out_block), default=0.0) + ROW_GAP
-    for r, t in enumerate(targets):
-        out_block.append((t, last_x, out_bottom + r * ROW_GAP))
-    for r, nid in enumerate(loss + pens):
-        tail.append((nid, x, r * ROW_GAP))
-    for nid in total:
-        tail.append((nid, x + COL_GAP, 0.0))
-    columns.append(tail)
-    tallest = max((max(yy for _, _, yy in b) + NODE_H for b in columns if b), default=NODE_H)
-    for block in columns:
-        if not block:
-            continue
-        height = max(yy for _, _, yy in block) + NODE_H
-        dy = (tallest - height) / 2
-        for nid, xx, yy in block:
-            pos[nid] = QPointF(xx, yy + dy)
-    # Anything not placed above (a kind added later) goes in a column of its own, at the end.
-    extra = [n.id for n in nodes if n.id not in pos and shown(n.id)
-             and not (folded and n.kind in ("weight", "bias"))]
-    for r, nid in enumerate(extra):
-        pos[nid] = QPointF(x + 2 * COL_GAP, r * ROW_GAP)
-    return pos, compact
-
-
-def fold_name(name: str) -> str:
-    """layers.0.t3.act → layers.0.act, X.t3 → X: the name of an op across time steps."""
-    return re.sub(r"\.t\d+(?=\.|$)", "", name)
-
-
 def _magnitude(g) -> float:
     import numpy as np
     a = np.asarray(g, dtype=float)
@@ -664,21 +578,3 @@ def _magnitude(g) -> float:
         return float(np.sqrt(np.mean(a * a))) if a.size else 0.0
 
 
-def _short(name: str) -> str:
-    """layers.0.weight → W1, layers.0.act → act1: compact labels for the layer view."""
-    parts = name.split(".")
-    if len(parts) == 4 and parts[0] == "layers" and parts[2][:1] == "t" and parts[2][1:].isdigit():
-        i, t, op = int(parts[1]) + 1, parts[2][1:], parts[3]
-        return {"xw": f"x·Wx{i}", "hw": f"h·Wh{i}", "xw+hw": f"x·Wx+h·Wh{i}", "sum": f"z{i}",
-                "act": f"h{i}", "matmul": f"a·W{i}", "h_in": f"h{i} (cut)"}.get(op, op) + f" @t{t}"
-    if len(parts) == 2 and parts[1][:1] == "t" and parts[1][1:].isdigit():
-        return {"X": "X", "T": "T", "loss": "E"}.get(parts[0], parts[0]) + f" @t{parts[1][1:]}"
-    if len(parts) == 3 and parts[0] == "layers":
-        i = int(parts[1]) + 1
-        return {"weight": f"W{i}", "bias": f"b{i}", "gamma": f"γ{i}", "beta": f"β{i}",
-                "matmul": f"X·W{i}" if i == 1 else f"a{i - 1}·W{i}", "sum": f"z{i}",
-                "act": f"a{i}", "norm": f"norm{i}", "dropout": f"drop{i}",
-                "residual": f"a{i}+skip", "weight_input": f"Wx{i}", "weight_hidden": f"Wh{i}",
-                "xw": f"x·Wx{i}", "hw": f"h·Wh{i}", "xw+hw": f"x·Wx+h·Wh{i}", "h0": f"h{i} @t0",
-                "h_in": f"h{i} (cut)"}.get(parts[2], name)
-    return {"loss.data": "E", "loss": "E total", "loss.l1": "L1", "loss.l2": "L2"}.get(name, name)

@@ -90,6 +90,7 @@ def walk_frames(panel, scale: float = 1.5, digits: int = 9, progress=None):
     kept = st.position
     st.restart()
     panel.graph.refresh()
+    panel.graph.complete()      # every frame shows every node, in its state at that step
     # One frame size for the whole animation: highlights must not change the crop.
     rect = scene.itemsBoundingRect().marginsAdded(QMarginsF(30, 30, 30, 30))
     width = int(rect.width() * scale)
@@ -102,6 +103,7 @@ def walk_frames(panel, scale: float = 1.5, digits: int = 9, progress=None):
     try:
         for i, caption in enumerate(captions):
             panel.graph.refresh()
+            panel.graph.complete()
             image = render_scene(scene, rect, scale, QColor("white"))
             if image is None:
                 raise OSError("the graph could not be drawn")

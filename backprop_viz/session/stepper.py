@@ -22,6 +22,9 @@ FORWARD, BACKWARD, UPDATE, LOSS_AFTER = "forward", "backward", "update", "loss_a
 LAYER, NEURON = "layer", "neuron"
 # "auto" starts at neuron level only while the scalar graph stays readable.
 AUTO_NEURON_NODES = 150
+# A weight shared by every time step of a long recurrent walk gets hundreds of contributions:
+# the step's text tells the first few (formatting all of them froze the window) and their sum.
+TERMS_TOLD = 8
 
 
 @dataclass(frozen=True)
@@ -243,13 +246,17 @@ class Stepper:
             if not ev.terms:
                 return f"∂E/∂{node.name} = 1 (the loss itself)"
             lines = [f"∂E/∂{node.name} = {fmt_array(ev.grad, digits)}"]
-            for t in ev.terms:
+            for t in ev.terms[:TERMS_TOLD]:
                 local = "—" if t.local is None else fmt_array(t.local, digits)
                 lines.append(f"  from {names[t.consumer]}: upstream {fmt_array(t.upstream, digits)}"
                              f" · local {local} = {fmt_array(t.product, digits)}")
                 rule = layer_rule_of(tr, t)
                 if rule:
                     lines.append(f"    rule: {rule}")
+            if len(ev.terms) > TERMS_TOLD:
+                rest = ev.terms[TERMS_TOLD:]
+                lines.append(f"  … and {len(rest):,} more contributions, from {names[rest[0].consumer]} "
+                             f"to {names[rest[-1].consumer]}, each upstream · local in the same way")
             if len(ev.terms) > 1:
                 lines.append(f"  sum of {len(ev.terms)} contributions = {fmt_array(ev.grad, digits)}")
             return "\n".join(lines)

@@ -16,8 +16,10 @@ def long_walk(steps):
 
 
 def test_a_big_graph_is_drawn_in_parts_with_progress(qtbot, make_window, monkeypatch, tmp_path):
-    w = make_window(project=long_walk(60))
+    # 80 steps: about 500 nodes (edges are drawn a few hundred to an item, so they count little).
+    w = make_window(project=long_walk(80))
     scene = w.stepper_panel.graph.scene()
+    w.stepper_panel.graph.complete()
     assert len(scene.items()) > exporters.PAINT_IN_PARTS_ABOVE
     seen = []
     real = exporters.export_scene
@@ -45,7 +47,7 @@ def test_a_big_graph_is_drawn_in_parts_with_progress(qtbot, make_window, monkeyp
 
 
 def test_cancel_writes_nothing(qtbot, make_window, monkeypatch, tmp_path):
-    w = make_window(project=long_walk(60))
+    w = make_window(project=long_walk(80))
     real = exporters.export_scene
 
     def cancel_on_first_part(scene, path, progress=None, **kw):
