@@ -112,7 +112,7 @@ THROUGH_TIME_RATIO = 1e-4       # ‖∂E/∂h_1‖ / ‖∂E/∂h_T‖ below th
 THROUGH_TIME_GROWTH = 1e2       # … above this: exploding through time
 
 
-def diagnose_time(net, step) -> tuple[str | None, list[str]]:
+def diagnose_time(step) -> tuple[str | None, list[str]]:
     """Vanishing or exploding through time, from ‖∂E/∂h_t‖ of the recurrent layers."""
     for i, norms in enumerate(time_gradient_norms(step)):
         if len(norms) < 2:      # not a recurrent layer, or one time step
@@ -135,7 +135,7 @@ def diagnose(net, record: dict, step=None) -> Health:
     step = _stats(net, step)
     health = _diagnose_layers(net, record, step)
     if health.state != DIVERGED and getattr(net, "recurrent", False):
-        state, evidence = diagnose_time(net, step)
+        state, evidence = diagnose_time(step)
         if state is not None:
             tips = (["clip the gradient norm (clip_grad_norm)", "use a shorter dependency or truncated BPTT",
                      "use smaller recurrent weights"] if state == EXPLODING else
