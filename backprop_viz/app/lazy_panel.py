@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QVBoxLayout, QWidget
 
 
 class LazyPanel(QWidget):
@@ -32,12 +33,40 @@ class LazyPanel(QWidget):
             panel = self._factory()
             self._panel = panel
             self.layout().addWidget(panel)
+            self.updateGeometry()     # the dock's cached sizes were the empty stand-in's
+            self._fit_dock()
             if self.isVisible():
                 # A widget added to a shown parent would appear only after a queued show:
                 # one frame of an empty dock.
                 panel.show()
         return self._panel
 
+    def _fit_dock(self) -> None:
+        """Leave the dock the size it would have had with the panel in it from the start. A dock
+        never laid out on screen sits at its content's minimum size, and the window's layout
+        starts from that size when it first shows the dock: left at the stand-in's, the
+        workspace would be split differently."""
+        dock = self.parentWidget()
+        if not isinstance(dock, QDockWidget) or dock.testAttribute(Qt.WidgetAttribute.WA_Resized):
+            return
+        dock.layout().invalidate()
+        dock.resize(dock.size().expandedTo(dock.minimumSizeHint()))
+        dock.setAttribute(Qt.WidgetAttribute.WA_Resized, False)     # as Qt does: not a user's resize
+
     def showEvent(self, event):
         self.panel()
         super().showEvent(event)
+
+
+
+
+
+def build(widget) -> None:
+    """A panel about to be shown is made first: the window lays its dock out for the panel it
+    will hold, not for the stand-in."""
+    if isinstance(widget, LazyPanel):
+        widget.panel()
+
+
+def build_in(dock: QDockWidget) -> None:
+    build(dock.widget())

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QWidget
 
+from .lazy_panel import build
+
 
 class PanelScroll(QScrollArea):
     """Scrolls a panel up and down only: the dock never gets narrower than the panel's own minimum,
@@ -53,6 +55,8 @@ class PanelDocks:
             self.window.addDockWidget(area, dock)
             self.docks[name] = dock
         old = dock.widget()
+        if dock.isVisible():
+            build(widget)        # a new document's panel, in a dock on screen
         dock.setWidget(widget)
         if old is not None:
             old.deleteLater()
