@@ -97,7 +97,7 @@ def test_steps_taken_before_the_plots_exist_are_on_them(qtbot, make_window):
             w.act_step.trigger()
         qtbot.waitUntil(lambda w=w: w.status_step.text() == "step 3", timeout=20000)
     b.set_workspace(TRAIN)
-    qtbot.waitUntil(lambda: b.plots.isVisible())
+    qtbot.waitUntil(lambda: b.docks["plots"].isVisible())
     curves = _curves(b.plots)
     assert len(curves["loss"][0][0]) == 3 and len(curves["norms"]) == 10
     assert curves == _curves(a.plots)
@@ -250,3 +250,47 @@ def test_the_run_before_a_network_change_stays_on_the_lesson_plot(qtbot, make_wi
     x, y = w.plots.before_curve.getData()
     assert x is not None and len(x) == 3
     assert w.plots.before[0].endswith("sigmoid hidden")
+
+
+def test_the_train_workspace_is_split_as_with_panels_built_up_front(qtbot, answers, monkeypatch):
+    from backprop_viz.app import compare_actions, main_window
+    from backprop_viz.app.lazy_panel import LazyPanel
+    from backprop_viz.session.templates import open_template
+
+    class BuiltAtOnce(LazyPanel):
+        """The panels as they were made before: with the window."""
+        def __init__(self, factory, name):
+            super().__init__(factory, name)
+            self.panel()
+
+    def train_split(eager: bool) -> dict:
+        with monkeypatch.context() as m:
+            if eager:
+                m.setattr(main_window, "LazyPanel", BuiltAtOnce)
+                m.setattr(compare_actions, "LazyPanel", BuiltAtOnce)
+            w = main_window.MainWindow(open_template("xor"), welcome=False)
+        assert w._plots_slot.is_built == w.compare.built == eager
+        qtbot.addWidget(w)
+        w.persist_layout = False
+        w.resize(1300, 900)
+        w.show()
+        qtbot.waitExposed(w)
+        activate(qtbot, w)
+        qtbot.keyClick(w, "3", Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: w.docks["plots"].isVisible())
+        for _ in range(5):
+            QApplication.processEvents()
+        sizes = [{k: d.geometry().getRect() for k, d in w.docks.items() if d.isVisible()}]
+        # Runs to compare: the Compare panel comes to the front of the plots' row.
+        answers.compare = [compare.parse_vary("optimizer=sgd,adam")]
+        w.compare.action.trigger()
+        qtbot.waitUntil(lambda: w.docks["compare"].isVisible())
+        for _ in range(5):
+            QApplication.processEvents()
+        sizes.append({k: d.geometry().getRect() for k, d in w.docks.items() if d.isVisible()})
+        w.doc.undo_stack.setClean()
+        w.close()
+        return sizes
+    before, now = train_split(eager=True), train_split(eager=False)
+    assert now == before
+    assert now[0]["plots"][2] > 2 * now[0]["data"][2]      # the plots get most of the width
