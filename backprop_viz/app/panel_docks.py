@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QWidget
 
-from .lazy_panel import build
+from .lazy_panel import build, build_in
 
 
 class PanelScroll(QScrollArea):
@@ -52,6 +52,8 @@ class PanelDocks:
         if dock is None:
             dock = QDockWidget(title, self.window)
             dock.setObjectName(f"dock_{name}")
+            # View › (panel): the panel is built before its dock is laid out, as a workspace does.
+            dock.toggleViewAction().toggled.connect(lambda on, d=dock: on and build_in(d))
             self.window.addDockWidget(area, dock)
             self.docks[name] = dock
         old = dock.widget()

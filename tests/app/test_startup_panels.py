@@ -252,7 +252,8 @@ def test_the_run_before_a_network_change_stays_on_the_lesson_plot(qtbot, make_wi
     assert w.plots.before[0].endswith("sigmoid hidden")
 
 
-def test_the_train_workspace_is_split_as_with_panels_built_up_front(qtbot, answers, monkeypatch):
+@pytest.mark.parametrize("way", ["Ctrl+3", "View menu"])
+def test_the_window_is_split_as_with_panels_built_up_front(qtbot, answers, monkeypatch, way):
     from backprop_viz.app import compare_actions, main_window
     from backprop_viz.app.lazy_panel import LazyPanel
     from backprop_viz.session.templates import open_template
@@ -276,7 +277,10 @@ def test_the_train_workspace_is_split_as_with_panels_built_up_front(qtbot, answe
         w.show()
         qtbot.waitExposed(w)
         activate(qtbot, w)
-        qtbot.keyClick(w, "3", Qt.KeyboardModifier.ControlModifier)
+        if way == "Ctrl+3":
+            qtbot.keyClick(w, "3", Qt.KeyboardModifier.ControlModifier)
+        else:
+            w.docks["plots"].toggleViewAction().trigger()       # View › Live plots
         qtbot.waitUntil(lambda: w.docks["plots"].isVisible())
         for _ in range(5):
             QApplication.processEvents()
@@ -293,4 +297,5 @@ def test_the_train_workspace_is_split_as_with_panels_built_up_front(qtbot, answe
         return sizes
     before, now = train_split(eager=True), train_split(eager=False)
     assert now == before
-    assert now[0]["plots"][2] > 2 * now[0]["data"][2]      # the plots get most of the width
+    if way == "Ctrl+3":
+        assert now[0]["plots"][2] > 2 * now[0]["data"][2]      # the plots get most of the width
