@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         if getattr(self, "training", None) is not None:
             self.training.deleteLater()
         self.training = TrainingController(self.doc, self)
+        self._run_history = self.training.history
         self.inspector = InspectorPanel(self.doc, self.editor)
         self._dock("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
         self.training_panel = TrainingPanel(self.doc, self.training)
@@ -191,11 +192,12 @@ class MainWindow(QMainWindow):
         # it, so no snapshot came before).
         panel.network_changed(self.doc.project.network_spec)
         panel.updates_per_epoch = self._updates_per_epoch()
-        panel.set_history(self.training.history, self._activations())
+        panel.set_history(self._run_history, self._activations())
         return panel
 
     def _history_reset(self, history, activations) -> None:
         self.inspector.optimizer_box.clear()
+        self._run_history = history       # what the plots show, now or once built
         if self._plots_slot.is_built:
             self.plots.updates_per_epoch = self._updates_per_epoch()
             self.plots.set_history(history, activations)
