@@ -157,7 +157,7 @@ def test_a_new_document_gets_fresh_unbuilt_panels(qtbot, make_window, answers):
     assert w.plots.n_layers == len(w.doc.project.network_spec["layers"]) == 1
 
 
-def test_the_export_menu_lists_every_plot_without_building_them(qtbot, make_window):
+def test_the_export_menu_lists_every_plot_without_building_them(make_window):
     w = make_window("xor")
     plots_menu = next(m for m in w.export_menu.findChildren(QMenu) if m.title().startswith("Plot"))
     assert len(plots_menu.actions()) == len(PLOT_NAMES)
@@ -165,7 +165,7 @@ def test_the_export_menu_lists_every_plot_without_building_them(qtbot, make_wind
     assert list(plots_of(w)) == list(PLOT_NAMES)      # the names match the plots they export
 
 
-def test_the_mp4_encoder_is_looked_for_when_the_export_menu_opens(qtbot, make_window, monkeypatch):
+def test_the_mp4_encoder_is_looked_for_when_the_export_menu_opens(make_window, monkeypatch):
     asked = []
     monkeypatch.setattr(export_actions, "mp4_available", lambda: asked.append(1) or False)
     w = make_window("worked_example")
@@ -207,7 +207,8 @@ window.close()
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
-def test_icons_from_the_one_font_are_qtawesomes_own(qtbot):
+@pytest.mark.usefixtures("qapp")
+def test_icons_from_the_one_font_are_qtawesomes_own():
     import re
 
     import qtawesome as qta
