@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
 from ..engine import SpecError
-from ..session.compare_runs import Comparison
 from ..session.layout_geometry import TRAIN
 from . import dialogs
-from .compare_panel import ComparePanel
 from .icons import icon
+from .lazy_panel import LazyPanel
+
+if TYPE_CHECKING:
+    from .compare_panel import ComparePanel
 
 
 class CompareActions:
     def __init__(self, window):
         self.w = window
-        self.panel: ComparePanel | None = None
+        self._slot: LazyPanel | None = None
         self.action = QAction("&Compare…", window)
         ic = icon("fa6s.code-compare")
         if ic is not None:
@@ -27,28 +31,45 @@ class CompareActions:
         window.addAction(self.action)
 
     @property
-    def has_runs(self) -> bool:
-        return self.panel is not None and self.panel.comparison is not None
+    def panel(self) -> ComparePanel | None:
+        """The current document's panel, built now if it was not yet (None before any document)."""
+        return self._slot.panel() if self._slot is not None else None
 
-    def install(self, doc) -> ComparePanel:
-        """A new document gets a new panel, with the runs its file holds."""
-        if self.panel is not None:
-            self.panel.shutdown()
+    @property
+    def built(self) -> bool:
+        return self._slot is not None and self._slot.is_built
+
+    @property
+    def has_runs(self) -> bool:
+        return self.built and self.panel.comparison is not None
+
+    def install(self, doc) -> None:
+        """A new document gets a new panel, with the runs its file holds. The panel (six plots and
+        a worker) is built when first shown or used: most documents never compare runs."""
+        self.shutdown()
+        slot = LazyPanel(lambda: self._make_panel(doc), "compare")
+        self._slot = slot
+        self.w.panel_docks.put("compare", "Compare runs", slot, Qt.DockWidgetArea.BottomDockWidgetArea,
+                               scroll=False)
+        # Nothing to save until the panel exists: no comparison can have been made without it.
+        doc.runs_provider = lambda: slot.panel().to_dict() if slot.is_built else None
+        if doc.project.runs:
+            slot.panel()       # the file's runs are shown in the Train workspace at once
+
+    def _make_panel(self, doc) -> ComparePanel:
+        from ..session.compare_runs import Comparison
+        from .compare_panel import ComparePanel
         panel = ComparePanel()
-        self.panel = panel
         panel.newRequested.connect(lambda: self.compare())
         panel.makeMainRequested.connect(self.make_main)
         panel.walkRequested.connect(self.walk)
         panel.controller.stateChanged.connect(lambda state: self.w.doc.mark_modified()
                                               if panel.comparison is not None and state != "running" else None)
-        self.w.panel_docks.put("compare", "Compare runs", panel, Qt.DockWidgetArea.BottomDockWidgetArea,
-                               scroll=False)
         saved = doc.project.runs
         if saved:
             # The file was checked when it was opened; the runs live in the panel from now on.
             panel.set_comparison(Comparison.from_dict(saved, doc.project))
             doc.project.runs = None
-        doc.runs_provider = panel.to_dict
         return panel
 
     def compare(self, axes=None) -> bool:
@@ -59,6 +80,7 @@ class CompareActions:
             axes = dialogs.compare_runs(w, w.doc.project)
             if not axes:
                 return False
+        from ..session.compare_runs import Comparison
         try:
             comparison = Comparison.create(w.doc.project, axes)
         except SpecError as exc:
@@ -94,5 +116,5 @@ class CompareActions:
         w._show_stepper()
 
     def shutdown(self) -> None:
-        if self.panel is not None:
+        if self.built:
             self.panel.shutdown()

@@ -27,8 +27,12 @@ FILTERS = {
 RUN_UPDATES, RUN_FRAMES = 300, 30
 
 
+PLOT_NAMES = ("loss", "accuracy", "gradient_norms", "gradient_heatmap", "gradient_histograms",
+              "activation_derivative", "gradient_through_time", "decision_boundary")
+
+
 def plots_of(window) -> dict:
-    """Name → pyqtgraph PlotItem of every plot the app draws."""
+    """Name → pyqtgraph PlotItem of every plot the app draws (in the order of PLOT_NAMES)."""
     p = window.plots
     return {"loss": p.loss_plot.getPlotItem(), "accuracy": p.acc_plot.getPlotItem(),
             "gradient_norms": p.norm_plot.getPlotItem(), "gradient_heatmap": p.heat_plot.getPlotItem(),
@@ -46,20 +50,31 @@ class ExportActions:
         m.addAction("Network drawing (PNG, SVG)…", self.network_drawing)
         m.addAction("Computational graph (PNG, SVG)…", self.graph)
         plots = m.addMenu("Plot (PNG, SVG, CSV)")
-        for name in plots_of(self.w):
+        # The names only: the plots themselves are built when the Train workspace is first shown.
+        for name in PLOT_NAMES:
             plots.addAction(name.replace("_", " ").capitalize() + "…", lambda _=False, n=name: self.plot(n))
         m.addAction("Derivation of the traced sample (Markdown, LaTeX, CSV)…", self.derivation)
         m.addAction("Training history (CSV, JSON)…", self.history)
         m.addAction("Step-through as numbered PNGs…", self.step_sequence)
         m.addAction("Walk as animated GIF…", self.walk_gif)
         # Only where an encoder is installed (the optional "video" extra).
-        self.act_walk_mp4 = m.addAction("Walk as MP4 video…", self.walk_mp4)
-        self.act_walk_mp4.setVisible(mp4_available())
+        self._act_walk_mp4 = m.addAction("Walk as MP4 video…", self.walk_mp4)
+        self._mp4_checked = False
+        m.aboutToShow.connect(lambda: self.act_walk_mp4)
         m.addAction("Training run as animated GIF…", self.run_gif)
         m.addSeparator()
         m.addAction("Network file…", self.w.export_network)
         m.addAction("PyTorch training script…", self.torch)
         return m
+
+    @property
+    def act_walk_mp4(self):
+        """The MP4 entry, shown only where an encoder is installed. Looked for when the menu first
+        opens, not with the first window: loading the encoder library takes a tenth of a second."""
+        if not self._mp4_checked:
+            self._mp4_checked = True
+            self._act_walk_mp4.setVisible(mp4_available())
+        return self._act_walk_mp4
 
     # -- helpers ---------------------------------------------------------------------------
     def _path(self, title, filter_key, suggested):

@@ -90,7 +90,9 @@ class HelpPanel(QWidget):
     def _show(self, key: str) -> None:
         self.welcome.setVisible(key == WELCOME)
         text = {WELCOME: help_text.GETTING_STARTED, GETTING_STARTED: help_text.GETTING_STARTED,
-                LEGEND: help_text.LEGEND, ABOUT: help_text.about_html()}.get(key)
-        if key == SHORTCUTS:
+                LEGEND: help_text.LEGEND}.get(key)
+        if key == ABOUT:
+            text = help_text.about_html()      # reads installed packages' versions: only when shown
+        elif key == SHORTCUTS:
             text = help_text.shortcuts_html(self.shortcut_actions())
         self.browser.setHtml(text or "")

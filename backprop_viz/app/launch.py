@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ctypes.util
 import os
 import sys
 
@@ -18,6 +17,7 @@ XCB_LIBRARIES = [
 
 
 def missing_platform_libraries() -> list[tuple[str, str]]:
+    import ctypes.util     # here, not at start-up: only an X11 start needs it
     return [(lib, pkg) for lib, pkg in XCB_LIBRARIES if ctypes.util.find_library(lib) is None]
 
 

@@ -34,7 +34,7 @@ class LessonActions:
         self.editor: LessonEditor | None = None
 
     def build_menu(self, parent_menu: QMenu) -> QMenu:
-        from ..session.lessons import lessons_dir
+        from ..session.assets import lessons_dir     # not session.lessons: loaded when a lesson opens
         m = parent_menu.addMenu("Open &lesson")
         for f in sorted(lessons_dir().glob("*.json")):
             m.addAction(f.stem.replace("_", " ").capitalize(), lambda _=False, p=str(f): self.open_path(p))

@@ -25,7 +25,7 @@ from .network_canvas import NetworkCanvas
 from .canvas_neuron_maps import NeuronMapsOverlay
 from .canvas_walk_overlay import CanvasWalkOverlay
 from .data_panel import DataPanel
-from .plots_panel import PlotsPanel
+from .lazy_panel import LazyPanel
 from .stepper_panel import StepperPanel
 from .training_controller import DIVERGED, RUNNING, TrainingController
 from .training_panel import TrainingPanel
@@ -109,8 +109,8 @@ class MainWindow(QMainWindow):
         self.walk_overlay = CanvasWalkOverlay(self.canvas, self.stepper_panel)
         self.neuron_maps = NeuronMapsOverlay(self.canvas, doc, self.training)
         self.neuron_maps.set_enabled(hasattr(self, "act_neuron_maps") and self.act_neuron_maps.isChecked())
-        self.plots.network_changed(doc.project.network_spec)
-        doc.projectChanged.connect(lambda: doc.changed("network") and self.plots.network_changed(doc.project.network_spec))
+        doc.projectChanged.connect(lambda: doc.changed("network") and self._plots_slot.is_built
+                                   and self.plots.network_changed(doc.project.network_spec))
         self.legends = [LegendOverlay(CANVAS_LEGEND, self.canvas.viewport()),
                         LegendOverlay(GRAPH_LEGEND, self.stepper_panel.graph.viewport())]
         if hasattr(self, "act_legends"):
@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         if getattr(self, "training", None) is not None:
             self.training.deleteLater()
         self.training = TrainingController(self.doc, self)
+        self._run_history = self.training.history
         self.inspector = InspectorPanel(self.doc, self.editor)
         self._dock("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
         self.training_panel = TrainingPanel(self.doc, self.training)
@@ -145,9 +146,11 @@ class MainWindow(QMainWindow):
             act.triggered.connect(self._walk_shown)
         self._dock("stepper", "Computational graph and stepper", self.stepper_panel,
                    Qt.DockWidgetArea.BottomDockWidgetArea, scroll=False)
-        self.plots = PlotsPanel()
-        self._dock("plots", "Live plots", self.plots, Qt.DockWidgetArea.BottomDockWidgetArea, scroll=False)
-        self.compare_panel = self.compare.install(self.doc)
+        # Nine pyqtgraph plots, shown only in the Train workspace: built when first shown (or
+        # when training first sends them something), not before the first window is painted.
+        self._plots_slot = LazyPanel(self._make_plots, "plots")
+        self._dock("plots", "Live plots", self._plots_slot, Qt.DockWidgetArea.BottomDockWidgetArea, scroll=False)
+        self.compare.install(self.doc)
         if first:
             self.help_panel = HelpPanel(self._shortcut_actions)
             self.help_panel.wayInChosen.connect(self.way_in)
@@ -163,16 +166,41 @@ class MainWindow(QMainWindow):
         t.failed.connect(self._training_failed)
         t.visible_views = self._visible_views
         self.training_panel.walkRequested.connect(self.walk_next_update)
-        self.plots.alert.openStepRequested.connect(self.open_diverged_step)
         self._last_canvas_update = 0.0
+        self._history_reset(t.history, self._activations())
+
+    def _activations(self) -> list:
         from ..engine import Network
-        net = Network.from_dict(self.doc.project.network_spec)
-        self._history_reset(t.history, [la.activation for la in net.spec.layers])
+        return [la.activation for la in Network.from_dict(self.doc.project.network_spec).spec.layers]
+
+    @property
+    def plots(self):
+        """The Live plots panel (a PlotsPanel), built the first time it is shown or asked for."""
+        return self._plots_slot.panel()
+
+    @property
+    def compare_panel(self):
+        """The Compare panel, built the first time it is shown or asked for."""
+        return self.compare.panel
+
+    def _make_plots(self):
+        from .plots_panel import PlotsPanel
+        panel = PlotsPanel()
+        panel.alert.openStepRequested.connect(self.open_diverged_step)
+        # Until now the panel had nothing to show but the network and the run's history: both are
+        # where they would be had it been built with the window (training's first snapshot builds
+        # it, so no snapshot came before).
+        panel.network_changed(self.doc.project.network_spec)
+        panel.updates_per_epoch = self._updates_per_epoch()
+        panel.set_history(self._run_history, self._activations())
+        return panel
 
     def _history_reset(self, history, activations) -> None:
         self.inspector.optimizer_box.clear()
-        self.plots.updates_per_epoch = self._updates_per_epoch()
-        self.plots.set_history(history, activations)
+        self._run_history = history       # what the plots show, now or once built
+        if self._plots_slot.is_built:
+            self.plots.updates_per_epoch = self._updates_per_epoch()
+            self.plots.set_history(history, activations)
         self.show_progress(self.training.epoch, self.training.steps, None, "not measured")
 
     def _updates_per_epoch(self) -> float:
@@ -200,7 +228,7 @@ class MainWindow(QMainWindow):
         views = set()
         if self.data_panel.isVisible():
             views.add(BOUNDARY)
-        if self.plots.isVisible() and self.plots.tabs.tabText(self.plots.tabs.currentIndex()) in (
+        if self._plots_slot.is_built and self.plots.isVisible() and self.plots.tabs.tabText(self.plots.tabs.currentIndex()) in (
                 "Distributions", "Lesson"):
             views.add(DISTRIBUTIONS)
         return frozenset(views)

@@ -232,7 +232,7 @@ class NetworkCanvas(QGraphicsView):
         finite = values[np.isfinite(values)]
         if finite.size == 0:
             return 1.0
-        return float(np.percentile(finite, 95)) or 1.0
+        return _percentile_95(finite) or 1.0
 
     @staticmethod
     def _width(value: float, scale: float) -> float:
@@ -479,3 +479,16 @@ def input_text(X, unit: int) -> str:
         shown = ", ".join(fmt(v, 4) for v in values[:8]) + (", …" if len(values) > 8 else "")
         return f"values over {len(values)} time steps: {shown} (first sample)"
     return f"value {fmt(X[0, unit])} (first sample)"
+
+
+def _percentile_95(values: np.ndarray) -> float:
+    """``np.percentile(values, 95)``, the same number: sorted values interpolated as NumPy's
+    default method does. NumPy's own imports ``numpy.ma`` at its first call, 30 ms of start-up."""
+    s = np.sort(values)
+    pos = 0.95 * (s.size - 1)
+    lo = int(np.floor(pos))
+    hi = min(lo + 1, s.size - 1)
+    t = pos - lo
+    a, b = float(s[lo]), float(s[hi])
+    # NumPy's lerp: from the nearer end, so the result stays within [a, b].
+    return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t

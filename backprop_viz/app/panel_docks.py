@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QWidget
 
+from .lazy_panel import build, build_in
+
 
 class PanelScroll(QScrollArea):
     """Scrolls a panel up and down only: the dock never gets narrower than the panel's own minimum,
@@ -50,9 +52,13 @@ class PanelDocks:
         if dock is None:
             dock = QDockWidget(title, self.window)
             dock.setObjectName(f"dock_{name}")
+            # View › (panel): the panel is built before its dock is laid out, as a workspace does.
+            dock.toggleViewAction().toggled.connect(lambda on, d=dock: on and build_in(d))
             self.window.addDockWidget(area, dock)
             self.docks[name] = dock
         old = dock.widget()
+        if dock.isVisible():
+            build(widget)        # a new document's panel, in a dock on screen
         dock.setWidget(widget)
         if old is not None:
             old.deleteLater()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMainWindow, QTabBar
 
 from ..session.layout_geometry import (BUILD, PANELS, TRAIN, WALK, WORKSPACES, first_window_size,
                                        fits_screen, workspace_plan)
+from .lazy_panel import build_in
 
 LAYOUT_VERSION = 2     # bumped when panels change; older saved layouts are not used
 LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
@@ -66,8 +67,11 @@ class WindowLayout:
         w.tabifyDockWidget(d["inspector"], d["help"])
         w.tabifyDockWidget(d["plots"], d["compare"])
         for key, dock in d.items():
-            dock.setVisible(key in plan.visible or (key == "help" and self._help_wanted())
-                            or (key == "compare" and name == TRAIN and self._compare_wanted()))
+            shown = (key in plan.visible or (key == "help" and self._help_wanted())
+                     or (key == "compare" and name == TRAIN and self._compare_wanted()))
+            if shown:
+                build_in(dock)
+            dock.setVisible(shown)
         self._raise(plan)
         self._sizes(plan)
         # The docks settle once the event loop has laid them out; size and raise them again then.
@@ -165,6 +169,9 @@ class WindowLayout:
             return False
         if any(d.isFloating() for d in self.docks.values()):
             return False
+        for dock in self.docks.values():
+            if not dock.isHidden():
+                build_in(dock)
         self.workspace = workspace
         self.restored = True
         w.workspaceChanged(workspace)
