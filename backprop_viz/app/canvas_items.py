@@ -12,7 +12,30 @@ from . import theme
 NEURON_RADIUS = 15
 
 
-class NeuronItem(QGraphicsEllipseItem):
+class LazyTip:
+    """A tooltip written when first read (by the view's tooltip event or by code).
+
+    A neuron's or weight's tooltip tells values and gradients from a trace of the first
+    sample; on a big network that trace and hundreds of texts would be made at every
+    rebuild, mostly for nobody.
+    """
+
+    _tip_source = None
+
+    def set_tip_source(self, source) -> None:
+        self._tip_source = source
+
+    def write_tip(self) -> None:
+        if self._tip_source is not None:
+            source, self._tip_source = self._tip_source, None
+            self.setToolTip(source())          # type: ignore[attr-defined]
+
+    def toolTip(self) -> str:
+        self.write_tip()
+        return super().toolTip()               # type: ignore[misc]
+
+
+class NeuronItem(LazyTip, QGraphicsEllipseItem):
     def __init__(self, layer: int, unit: int, x: float, y: float, label: str = ""):
         r = NEURON_RADIUS
         super().__init__(-r, -r, 2 * r, 2 * r)
@@ -72,7 +95,7 @@ def _edge_pen(color, width) -> QPen:
     return pen
 
 
-class EdgeItem(QGraphicsLineItem):
+class EdgeItem(LazyTip, QGraphicsLineItem):
     """A weight (or a bias, drawn from the layer's +1 node).
 
     Painted by Qt itself (no Python paint override): a network of a thousand

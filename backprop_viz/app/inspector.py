@@ -138,7 +138,6 @@ class InspectorPanel(QWidget):
     def _build_selection(self, key) -> None:
         self._clear_selection_form()
         spec = self.doc.project.network_spec
-        tr = self.doc.sample_trace()
         form = self.sel_form
         if not key:
             self.selection_box.setTitle("Selection")
@@ -147,6 +146,7 @@ class InspectorPanel(QWidget):
             form.addRow(hint)
             self.optimizer_box.set_target(spec, None, None, self.doc.project.training["optimizer"])
             return
+        tr = self.doc.sample_trace()    # the sample's values, only once something is selected
         kind = key[0]
         self._optimizer_target(spec, key)
         if kind == "edge":

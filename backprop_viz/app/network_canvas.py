@@ -9,7 +9,7 @@ first and last neurons around an ellipsis, with faint edges.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QPainter
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView, QMenu
 
@@ -17,7 +17,7 @@ from ..engine.activations import NAMES as ACTIVATIONS
 from ..engine.formatting import fmt
 from . import theme
 from .zoom import ctrl_wheel_zoom
-from .canvas_items import (BiasItem, ButtonItem, EdgeItem, EllipsisItem, HeaderItem, LoopItem, NeuronItem)
+from .canvas_items import (BiasItem, ButtonItem, EdgeItem, EllipsisItem, HeaderItem, LazyTip, LoopItem, NeuronItem)
 from ..engine.naming import labelled
 from ..session.edits import weight_key
 from .document import Document
@@ -75,7 +75,7 @@ class NetworkCanvas(QGraphicsView):
         sizes = [spec["inputs"]] + [layer["units"] for layer in spec["layers"]]
         n_cols = len(sizes)
         self.gap = gap = column_gap(n_cols)
-        tr = self.doc.sample_trace()
+        tip = self._tip
         weights = [np.asarray(layer[weight_key(layer)], dtype=float) for layer in spec["layers"]]
         biases = [np.asarray(layer.get("bias") or [], dtype=float) for layer in spec["layers"]]
         scale = self._weight_scale(weights, biases)
@@ -101,7 +101,7 @@ class NetworkCanvas(QGraphicsView):
                     loop = LoopItem(item)
                     loop.setToolTip("Recurrent: each unit's output feeds every unit of this layer at the "
                                     "next time step (the weights W_h)")
-                item.setToolTip(self._neuron_tip(c, unit, tr))
+                item.set_tip_source(tip(self._neuron_tip, c, unit))
                 scene.addItem(item)
                 self.neurons[("neuron", c, unit)] = item
                 col.append((unit, QPointF(x, y)))
@@ -117,7 +117,7 @@ class NetworkCanvas(QGraphicsView):
                     key = ("edge", i, k, j)
                     edge = EdgeItem(key, p1.x() + 15, p1.y(), p2.x() - 15, p2.y(), w,
                                     self._width(w, scale), faint)
-                    edge.setToolTip(self._weight_tip(i, k, j, w, tr))
+                    edge.set_tip_source(tip(self._weight_tip, i, k, j, w))
                     scene.addItem(edge)
                     self.edges[key] = edge
                     if small:
@@ -129,7 +129,7 @@ class NetworkCanvas(QGraphicsView):
                     b = float(biases[i][j])
                     key = ("bias", i, j)
                     edge = EdgeItem(key, bx + 13, by, p2.x() - 15, p2.y(), b, self._width(b, scale), faint)
-                    edge.setToolTip(self._bias_tip(i, j, b, tr))
+                    edge.set_tip_source(tip(self._bias_tip, i, j, b))
                     edge.setOpacity(0.75)
                     scene.addItem(edge)
                     self.edges[key] = edge
@@ -241,6 +241,19 @@ class NetworkCanvas(QGraphicsView):
         return 0.6 + 4.4 * min(abs(value) / scale, 1.0)
 
     # -- tooltips --------------------------------------------------------------------
+    def _tip(self, write, *args):
+        """The text of an item's tooltip, made when first read (the sample's trace with it)."""
+        return lambda: write(*args, self.doc.sample_trace())
+
+    def viewportEvent(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            item = self.itemAt(event.pos())
+            while item is not None and not isinstance(item, LazyTip):
+                item = item.parentItem()
+            if item is not None:
+                item.write_tip()
+        return super().viewportEvent(event)
+
     def _neuron_tip(self, c, unit, tr) -> str:
         spec = self.doc.project.network_spec
         if c == 0:

@@ -125,8 +125,13 @@ def preview(trainer, X=None, T=None) -> UpdatePlan:
     info = twin.last_update if rec["nonfinite"] is None else None
     after = state_by_param(twin.net, twin.optimizer.state)
     params = []
-    grads = {n: node.grad if node.grad is not None else np.zeros_like(node.value)
-             for n, node in twin.last_pass.params.items()}
+    if info is not None:
+        # The gradient the step computed (before clipping), not its graph built again: on a
+        # long recurrent walk that graph is most of the preview's time.
+        grads = info["raw"]
+    else:
+        grads = {n: node.grad if node.grad is not None else np.zeros_like(node.value)
+                 for n, node in twin.last_pass.params.items()}
     for name, p in twin.net.params.items():
         g = grads[name]
         used = info["used"][name] if info else g

@@ -139,6 +139,27 @@ def test_hover_tooltips_show_values(qtbot, make_window):
     assert "∂E/∂b 0.092760926" in w.canvas.edges[("bias", 0, 0)].toolTip()
 
 
+def test_hovering_writes_a_tooltip_only_then(qtbot, make_window):
+    """Tooltips are written when the view asks for one (a big network's rebuild traces nothing for them)."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QGraphicsEllipseItem, QGraphicsLineItem
+    w = make_window("worked_example")
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    neuron = w.canvas.neurons[("neuron", 1, 0)]
+    edge = w.canvas.edges[("edge", 0, 0, 0)]
+    assert QGraphicsEllipseItem.toolTip(neuron) == "" and QGraphicsLineItem.toolTip(edge) == ""
+    w.canvas.centerOn(neuron)
+    pos = w.canvas.mapFromScene(neuron.scenePos())
+    assert w.canvas.itemAt(pos) is neuron
+    QApplication.sendEvent(w.canvas.viewport(),
+                           QHelpEvent(QEvent.Type.ToolTip, pos, w.canvas.viewport().mapToGlobal(pos)))
+    assert "activation 0.874352143" in QGraphicsEllipseItem.toolTip(neuron)
+    assert QGraphicsLineItem.toolTip(edge) == ""          # only the item asked about
+
+
 def test_wide_layers_collapse(qtbot, make_window):
     from backprop_viz.session.project import Project
     spec = {"format": "backprop-viz/network", "version": 1, "inputs": 784,
