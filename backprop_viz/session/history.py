@@ -9,6 +9,8 @@ always ends at the run's last update.
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import numpy as np
 
 
@@ -61,10 +63,35 @@ ROW_HEAD = ("step", "epoch", "loss", "val_loss", "lr", "accuracy", "val_accuracy
 _H = len(ROW_HEAD)
 
 
+_MAIN = itemgetter(*ROW_HEAD[:5])
+_NORMS = itemgetter("grad_norms", "weight_norms", "update_ratios")
+
+
 def pack(records, layers: int) -> np.ndarray:
     """Records as rows of floats (NaN where a value is absent)."""
-    # One list of Python numbers per record and one conversion: None becomes NaN there, and a
-    # snapshot of a fast run packs hundreds of records, so per-element array writes would cost.
+    # A snapshot of a fast run packs hundreds of records: one flat list of Python numbers and
+    # one conversion (None becomes NaN there) cost least. Records of another shape take the
+    # careful path.
+    flat: list = []
+    add = flat.extend
+    try:
+        for rec in records:
+            add(_MAIN(rec))
+            get = rec.get
+            add((get("accuracy"), get("val_accuracy"), 1.0 if rec["epoch_end"] else 0.0,
+                 1.0 if rec["nonfinite"] else 0.0))
+            g, w, u = _NORMS(rec)
+            if not (len(g) == len(w) == len(u) == layers):
+                return _pack_each(records, layers)
+            add(g)
+            add(w)
+            add(u)
+    except (KeyError, TypeError):
+        return _pack_each(records, layers)
+    return np.array(flat, dtype=float).reshape(len(records), _H + 3 * layers)
+
+
+def _pack_each(records, layers: int) -> np.ndarray:
     absent = [None] * layers
     head = ROW_HEAD[:-2]
     rows = []

@@ -125,8 +125,8 @@ class Control:
 
     @property
     def stop_requested(self) -> bool:
-        with self._lock:
-            return self._stop
+        # Read at every update: a bool's read is atomic, the lock would cost more than the check.
+        return self._stop
 
     def update(self, **settings) -> None:
         for key in settings:
@@ -136,6 +136,8 @@ class Control:
             self._changes.update(settings)
 
     def take_changes(self) -> dict:
+        if not self._changes:     # the common case, at every update: nothing new (no lock needed to see it)
+            return {}
         with self._lock:
             changes, self._changes = self._changes, {}
             return changes

@@ -125,3 +125,20 @@ def test_packed_records_round_trip_into_the_history():
     for name in ("loss", "lr", "grad_norms", "weight_norms", "update_ratios", "val_loss", "accuracy"):
         for x, y in zip(getattr(one, name)(), getattr(many, name)()):
             np.testing.assert_array_equal(x, y)
+
+
+def test_records_of_any_shape_pack_alike():
+    """The fast packing of the trainer's records equals the careful one, and records with keys
+    missing or lists of another length (hand-made, a non-finite report) still pack."""
+    from backprop_viz.session.history import _pack_each
+    s = TrainingSession(open_template("xor"))
+    recs = [s.step() for _ in range(40)]
+    L = len(s.net.spec.layers)
+    np.testing.assert_array_equal(pack(recs, L), _pack_each(recs, L))
+    odd = [dict(recs[0]), {"step": 7, "loss": 0.5, "epoch_end": True, "nonfinite": {"phase": "forward"}},
+           dict(recs[1], grad_norms=[1.0])]
+    rows = pack(recs[:2] + odd, L)
+    np.testing.assert_array_equal(rows, _pack_each(recs[:2] + odd, L))
+    assert rows[3, 0] == 7 and np.isnan(rows[3, 1]) and rows[3, 7] == 1.0 and rows[3, 8] == 1.0
+    assert np.isnan(rows[4, 9:9 + L]).all()
+    assert pack([], L).shape == (0, 9 + 3 * L)
