@@ -19,7 +19,9 @@ time (Σ max(0, b − x) / total time = 0.01); one 300 ms stall counts as 300 ms
 as one late tick. "window CPU" and "training CPU" are the shares of a core each process got;
 "per CPU s" compares updates per CPU second of the training process with those of the bare
 loop, which is the live path's own overhead whatever share of a core the machine gave each.
-The figures are medians over the rounds; with other work on the machine they are noisy.
+The figures are medians over the rounds; "live/bare" is the median of each live turn divided by
+the bare turn just before it (paired, so the machine's drift over seconds mostly cancels). With
+other work on the machine they are noisy.
 """
 
 from __future__ import annotations
@@ -169,12 +171,15 @@ def measure(templates, tabs, seconds: float, rounds: int):
                 continue
             w.plots.tabs.setCurrentIndex(names.index(name))
             wait_until_drawn(w, app)
-            bare, live, p50, p99, mx, cpu, tcpu, eff = [], [], [], [], [], [], [], []
+            bare, live, p50, p99, mx, cpu, tcpu, eff, ratio = [], [], [], [], [], [], [], [], []
             for _ in range(rounds):
                 rate, per_cpu, state = bare_rate(open_template(key), seconds, state)
                 bare.append(rate)
                 lrate, gaps, pause_ms, busy, tbusy = live_window(w, seconds)
                 live.append(lrate)
+                # Each live turn against the bare turn just before it: the machine's pace drifts
+                # by ±15 % over seconds, and a pair taken together shares most of that drift.
+                ratio.append(lrate / rate)
                 cpu.append(busy)
                 tcpu.append(tbusy)
                 # Per CPU second of the training process against per CPU second of the bare
@@ -185,7 +190,8 @@ def measure(templates, tabs, seconds: float, rounds: int):
                 p99.append(lag_percentile(gaps, 0.99) * 1000)
                 mx.append(max(0.0, max(gaps) - TICK_S) * 1000 if gaps else 0.0)
             med = statistics.median
-            row = (key, name, med(bare), med(live), med(p50), med(p99), med(mx), med(cpu), med(tcpu), med(eff))
+            row = (key, name, med(bare), med(live), med(ratio), med(p50), med(p99), med(mx), med(cpu), med(tcpu),
+                   med(eff))
             rows.append(row)
             print(_row(row), flush=True)
         w.training.pause()
@@ -200,8 +206,8 @@ HEADER = (f"{'template':<16} {'tab in front':<14} {'bare engine':>12} {'live':>1
 
 
 def _row(r) -> str:
-    key, name, bare, live, p50, p99, mx, cpu, tcpu, eff = r
-    return (f"{key:<16} {name:<14} {bare:>10,.0f}/s {live:>8,.0f}/s {live / bare:>8.0%} "
+    key, name, bare, live, ratio, p50, p99, mx, cpu, tcpu, eff = r
+    return (f"{key:<16} {name:<14} {bare:>10,.0f}/s {live:>8,.0f}/s {ratio:>8.0%} "
             f"{p50:>6.1f}ms {p99:>6.1f}ms {mx:>6.1f}ms {cpu:>9.0%} {tcpu:>11.0%} {eff:>8.0%}")
 
 
