@@ -549,8 +549,10 @@ class MainWindow(QMainWindow):
         return True
 
     def replace_document(self, project: Project, path: str | None) -> None:
+        from .collection import collection_deferred
         self.before_document_change()
-        self._set_document(Document(project, path))
+        with collection_deferred():
+            self._set_document(Document(project, path))
         self.discard_recovery()
 
     def before_document_change(self) -> None:
@@ -668,6 +670,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.before_document_change()
+        from .collection import collect_now
+        collect_now()                   # a collection deferred by the last open is not left pending
         self.autosave.stop()
         self.recovery.close()
         self.doc.quiet()
