@@ -82,14 +82,16 @@ def mechanism(activations) -> str:
         bound = 0.25 ** sig
         other = len(hidden) - sig
         rest = f" (and {other} other hidden layer{'s' if other != 1 else ''})" if other else ""
+        verb = "shrinks" if sig == 1 and not other else "shrink"
         return (f"σ′ = σ(1 − σ) ≤ 0.25, so {sig} sigmoid layer{'s' if sig != 1 else ''}{rest} between layer 1 and "
-                f"the output shrink the backward signal to at most 0.25{sup(sig)} ≈ {sci(bound)} of its size "
+                f"the output {verb} the backward signal to at most 0.25{sup(sig)} ≈ {sci(bound)} of its size "
                 f"before any weights: layer 1 learns {sci(1 / bound)} times slower than layer {n} "
                 "unless the weights make up for it.")
     if "tanh" in hidden:
         k = hidden.count("tanh")
-        return (f"tanh′ = 1 − tanh² ≤ 1, with equality only at 0: {k} tanh layer{'s' if k != 1 else ''} shrink the "
-                "backward signal wherever units saturate (|a| near 1, tanh′ near 0); unsaturated, they pass it on.")
+        return (f"tanh′ = 1 − tanh² ≤ 1, with equality only at 0: {k} tanh layer{'s' if k != 1 else ''} "
+                f"{'shrinks' if k == 1 else 'shrink'} the backward signal wherever units saturate (|a| near 1, "
+                "tanh′ near 0); unsaturated units pass it on.")
     if "relu" in hidden:
         return ("relu′ is 1 for active units and 0 for the rest: the signal reaches layer 1 undiminished through "
                 "active units, and not at all through dead ones. With He init the weights keep its size steady.")
@@ -102,7 +104,8 @@ def short_mechanism(activations) -> str:
     hidden = [a.name for a in activations[:-1]]
     sig = hidden.count("sigmoid")
     if sig:
-        return (f"σ′ ≤ 0.25, so {sig} sigmoid layer{'s' if sig != 1 else ''} shrink the backward signal to at most "
+        return (f"σ′ ≤ 0.25, so {sig} sigmoid layer{'s' if sig != 1 else ''} {'shrinks' if sig == 1 else 'shrink'} "
+                "the backward signal to at most "
                 f"0.25{sup(sig)} ≈ {sci(0.25 ** sig)} before any weights.")
     return mechanism(activations).split(": ")[0].split(". ")[0].rstrip(".") + "."
 

@@ -65,3 +65,15 @@ def test_sci_and_mechanism_words():
     assert lesson.sci(1e-8) == "10⁻⁸"
     acts = [Activation("sigmoid")] * 3 + [Activation("identity")]
     assert "3 sigmoid layers" in lesson.mechanism(acts) and "0.25³ ≈ 0.016" in lesson.mechanism(acts)
+
+
+def test_one_hidden_layer_is_told_in_the_singular():
+    from backprop_viz.engine.activations import Activation as get
+    one_tanh = [get("tanh"), get("identity")]
+    assert "1 tanh layer shrinks the backward signal" in lesson.mechanism(one_tanh)
+    assert "unsaturated units pass it on" in lesson.mechanism(one_tanh)
+    one_sigmoid = [get("sigmoid"), get("sigmoid")]
+    assert "1 sigmoid layer between layer 1 and the output shrinks" in lesson.mechanism(one_sigmoid)
+    assert lesson.short_mechanism(one_sigmoid).startswith("σ′ ≤ 0.25, so 1 sigmoid layer shrinks the backward")
+    mixed = [get("sigmoid"), get("tanh"), get("identity")]
+    assert "(and 1 other hidden layer) between layer 1 and the output shrink " in lesson.mechanism(mixed)
